@@ -1,0 +1,1 @@
+"""Organisations, people, roles, SCID grants, authorisation and the audit log."""

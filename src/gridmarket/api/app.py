@@ -1,0 +1,47 @@
+"""The FastAPI application: the HTTP API, the web pages and the public data, one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from gridmarket import __version__
+from gridmarket.api.routes import calendar, health, master_file, parameters
+from gridmarket.config import Settings, get_settings
+from gridmarket.db.engine import make_engine, make_session_factory
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for ``settings`` (the process settings by default).
+
+    Example::
+
+        app = create_app(Settings(database_url="sqlite:///var/demo.sqlite"))
+    """
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="gridmarket",
+        version=__version__,
+        description="An electricity ISO market and its scheduling coordinators.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.market_parameters = settings.market_parameters()
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+
+    app.include_router(health.router)
+    app.include_router(master_file.router)
+    app.include_router(parameters.router)
+    app.include_router(calendar.router)
+
+    from gridmarket.web.pages import router as pages_router
+
+    app.include_router(pages_router)
+    static_dir = Path(__file__).resolve().parents[1] / "web" / "static"
+    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    return app

@@ -1,0 +1,1 @@
+"""The `gridmarket` command line."""

@@ -1,0 +1,33 @@
+"""The `gridmarket` command line: thin commands over the area service functions.
+
+Each area keeps its commands in its own module under ``gridmarket.cli`` and
+registers them here, so this file stays an index.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="gridmarket",
+    help="An electricity ISO market and its scheduling coordinators.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@app.callback()
+def main() -> None:
+    """gridmarket: run an ISO market and trade in it."""
+
+
+@app.command()
+def version() -> None:
+    """Print the gridmarket version."""
+    from gridmarket import __version__
+
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,256 @@
+"""Configuration: where things live, and every market parameter of the rulebook.
+
+Every number of the rulebook is a typed default here, never a literal in
+business code. An ISO that differs changes a setting (environment variable,
+or a JSON file named by ``GRIDMARKET_MARKET_FILE``), not the program.
+
+A market run records the exact parameters it used through
+:meth:`MarketParameters.fingerprint` and the ``market_parameter_set`` table.
+
+Example::
+
+    >>> from gridmarket.config import MarketParameters
+    >>> MarketParameters().bids.price_floor_usd_per_mwh
+    Decimal('-150')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+class _Group(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TimeRules(_Group):
+    """Rulebook §1: trade days, intervals, business days."""
+
+    market_timezone: str = "America/Los_Angeles"
+    dam_interval_minutes: int = 60
+    fmm_interval_minutes: int = 15
+    rtd_interval_minutes: int = 5
+    holiday_country: str = "US"
+    """Holiday calendar from the `holidays` package (US federal by default)."""
+    extra_holidays: tuple[date, ...] = ()
+    removed_holidays: tuple[date, ...] = ()
+    business_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
+    """Weekdays that are business days unless a holiday (0 = Monday): Monday to Friday."""
+
+
+class DeadlineRules(_Group):
+    """Rulebook §4 timelines and §7 disruption deadline, in market (Pacific) time."""
+
+    dam_open_days_before: int = 7
+    dam_open_time: time = time(0, 0)
+    """Market time at which DAM bidding opens, ``dam_open_days_before`` days before T
+    *(assumed hour: the rulebook gives only the day)*."""
+    dam_close_days_before: int = 1
+    dam_close_time: time = time(10, 0)
+    dam_results_time: time = time(13, 0)
+    dam_rerun_deadline_time: time = time(13, 0)
+    rt_bid_close_minutes_before_hour: int = 75
+    ist_dam_close_time: time = time(11, 0)
+    ist_rt_close_minutes_before_hour: int = 45
+
+
+class ParticipantRules(_Group):
+    """Rulebook §2: application, obligations, suspension."""
+
+    application_fee_usd: Decimal = Decimal("5000")
+    completeness_review_business_days: int = 10
+    application_lapse_months: int = 12
+    material_change_report_business_days: int = 5
+    account_change_lead_business_days: int = 11
+    officer_certification_due_month: int = 4
+    officer_certification_due_day: int = 30
+    meter_violation_notice_days: int = 14
+    scid_length: int = 4
+
+
+class ResourceRules(_Group):
+    """Rulebook §3: Master File and transfers."""
+
+    transfer_lead_business_days: int = 11
+    station_power_setup_days: int = 30
+    same_sc_scid_move_days: int = 10
+    telemetry_threshold_mw: Decimal = Decimal("10")
+
+
+class BidRules(_Group):
+    """Rulebook §4: energy, AS and virtual bids."""
+
+    max_segments: int = 10
+    price_floor_usd_per_mwh: Decimal = Decimal("-150")
+    soft_cap_usd_per_mwh: Decimal = Decimal("1000")
+    hard_cap_usd_per_mwh: Decimal = Decimal("2000")
+    min_load_cost_cap_usd_per_mwh: Decimal = Decimal("2000")
+    proxy_cost_adder: Decimal = Decimal("1.1")
+    default_energy_bid_adder: Decimal = Decimal("1.1")
+    virtual_bid_min_mw: Decimal = Decimal("1")
+    bid_segment_fee_usd: Decimal = Decimal("0.005")
+    self_schedule_priority: tuple[str, ...] = ("LPT", "PT", "RMT", "ETC_TOR", "RMR")
+    """Self-schedule types, lowest curtailment priority first."""
+
+
+class AccessRules(_Group):
+    """Rulebook §5."""
+
+    upload_limit_bytes: int = 15 * 1024 * 1024
+    download_limit_records: int = 200_000
+    public_aggregate_bid_delay_days: int = 90
+
+
+class CreditRules(_Group):
+    """Rulebook §6."""
+
+    rating_percent_of_tangible_net_worth: dict[str, Decimal] = Field(
+        default_factory=lambda: {
+            "AAA": Decimal("7.5"),
+            "AA": Decimal("6.5"),
+            "A": Decimal("5.0"),
+            "BBB+": Decimal("4.0"),
+            "BBB": Decimal("2.5"),
+            "BBB-": Decimal("1.5"),
+        }
+    )
+    """Ratings not listed (below investment grade, unrated) get 0%."""
+    unsecured_credit_cap_usd: Decimal = Decimal("50000000")
+    min_tangible_net_worth_usd: Decimal = Decimal("1000000")
+    min_total_assets_usd: Decimal = Decimal("10000000")
+    extra_security_if_below_minimum_usd: Decimal = Decimal("500000")
+    reference_price_percentile: Decimal = Decimal("95")
+    reference_price_lookback_days: int = 30
+    default_reference_price_usd_per_mwh: Decimal = Decimal("50")
+    utilisation_warning_ratio: Decimal = Decimal("0.90")
+    collateral_call_due_business_days: int = 2
+
+
+class ClearingRules(_Group):
+    """Rulebook §7: penalty prices ($/MWh or $/MW) and solver settings."""
+
+    power_balance_penalty: Decimal = Decimal("2000")
+    branch_overload_penalty: Decimal = Decimal("1500")
+    regulation_shortfall_penalty: Decimal = Decimal("1000")
+    spinning_shortfall_penalty: Decimal = Decimal("800")
+    non_spinning_shortfall_penalty: Decimal = Decimal("600")
+    ghg_price_usd_per_mwh: Decimal = Decimal("0")
+    mip_gap: float = 0.001
+    time_limit_seconds: float = 600.0
+    lossless: bool = False
+
+
+class SettlementRules(_Group):
+    """Rulebook §8."""
+
+    initial_statement_business_days: int = 9
+    recalculation_statement_business_days: int = 70
+    later_recalculation_months: tuple[int, ...] = (11, 21, 24)
+    invoice_weekday: int = 0
+    """Invoices are issued weekly on this weekday (0 = Monday) *(assumed)*."""
+    payment_due_business_days: int = 5
+    late_payment_daily_rate: Decimal = Decimal("0.0005")
+    """Late payment penalty accrual per calendar day *(assumed rate)*."""
+    dispute_window_business_days: int = 22
+    scid_monthly_charge_usd: Decimal = Decimal("1000")
+
+
+class MeteringRules(_Group):
+    """Rulebook §9."""
+
+    allowed_interval_minutes: tuple[int, ...] = (5, 15, 60)
+    pmax_tolerance_ratio: Decimal = Decimal("0.05")
+    initial_sqmd_business_days: int = 5
+    final_sqmd_business_days: int = 52
+
+
+class PublicationRules(_Group):
+    """Rulebook §10."""
+
+    max_request_days: int = 31
+
+
+class MarketParameters(_Group):
+    """All rulebook parameters, grouped by rulebook section."""
+
+    time: TimeRules = TimeRules()
+    deadlines: DeadlineRules = DeadlineRules()
+    participants: ParticipantRules = ParticipantRules()
+    resources: ResourceRules = ResourceRules()
+    bids: BidRules = BidRules()
+    access: AccessRules = AccessRules()
+    credit: CreditRules = CreditRules()
+    clearing: ClearingRules = ClearingRules()
+    settlement: SettlementRules = SettlementRules()
+    metering: MeteringRules = MeteringRules()
+    publication: PublicationRules = PublicationRules()
+
+    def canonical_json(self) -> str:
+        """The parameters as canonical JSON (sorted keys), the form that is stored."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+    def fingerprint(self) -> str:
+        """SHA-256 of :meth:`canonical_json`; equal parameters give equal fingerprints."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
+
+
+class Settings(BaseSettings):
+    """Process settings, from ``GRIDMARKET_*`` environment variables.
+
+    Nested market parameters can be set with ``__``, e.g.
+    ``GRIDMARKET_MARKET__BIDS__SOFT_CAP_USD_PER_MWH=900``.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDMARKET_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'gridmarket.sqlite'}"
+    data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
+    market_file: Path | None = None
+    """Optional JSON file with market parameters overriding the defaults."""
+    market: MarketParameters = MarketParameters()
+    environment: Literal["development", "test", "production"] = "development"
+
+    def market_parameters(self) -> MarketParameters:
+        """The effective market parameters: defaults, then env, then ``market_file``."""
+        if self.market_file is None:
+            return self.market
+        overrides = json.loads(self.market_file.read_text())
+        merged = _deep_merge(self.market.model_dump(mode="json"), overrides)
+        return MarketParameters.model_validate(merged)
+
+    @property
+    def rts_gmlc_dir(self) -> Path:
+        return self.data_dir / "rts-gmlc"
+
+    @property
+    def pglib_dir(self) -> Path:
+        return self.data_dir / "pglib-opf"
+
+
+def _deep_merge(base: dict, overrides: dict) -> dict:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear with ``get_settings.cache_clear()``)."""
+    return Settings()

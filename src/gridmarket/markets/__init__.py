@@ -1,0 +1,1 @@
+"""Market runs: parameters and forecasts gathered into clearing inputs; results stored."""

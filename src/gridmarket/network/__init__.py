@@ -1,0 +1,1 @@
+"""Grid model readers (RTS-GMLC, MATPOWER) and network sensitivities (PTDF, losses)."""

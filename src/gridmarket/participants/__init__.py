@@ -1,0 +1,1 @@
+"""Scheduling coordinators: applications, certification, SCIDs, obligations."""
