@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import typer
 
+from gridmarket.cli.db_commands import db_app
+from gridmarket.cli.serve import serve
+
 app = typer.Typer(
     name="gridmarket",
     help="An electricity ISO market and its scheduling coordinators.",
@@ -27,6 +30,10 @@ def version() -> None:
     from gridmarket import __version__
 
     typer.echo(__version__)
+
+
+app.add_typer(db_app, name="db")
+app.command()(serve)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,847 @@
+"""Single-period, lossless DC optimal power flow with locational marginal prices.
+
+The problem, in per unit on ``baseMVA`` with bus angles θ in radians::
+
+    minimise    Σ_g  c2·P_g² + c1·P_g + c0            (gencost model 2, $/h, P in MW)
+                + Σ_g  t_g                             (gencost model 1, epigraph of the
+                                                         convex piecewise-linear curve)
+    subject to  C_g·P − B·θ = P_demand + G_s − A'·(b·φ)     one row per bus   (→ LMP)
+                θ_f − θ_t within [lo, hi]                   one row per limited branch
+                P_min ≤ P ≤ P_max,  θ_ref = 0
+
+where ``A`` is the branch-bus incidence matrix, ``b`` the branch susceptances,
+``B = A'·diag(b)·A`` and ``φ`` the phase shifts. A branch row bounds the angle
+difference: the thermal limit ``|b·(θ_f − θ_t − φ)| ≤ rate_a`` and the angle-difference
+limit ``angmin ≤ θ_f − θ_t ≤ angmax`` are intersected into one interval, so the row
+coefficients are ±1 whatever the branch impedance (good scaling), and one dual per
+branch gives its shadow price.
+
+Two conventions (see ``docs/dcopf.md``):
+
+* ``powermodels``: ``b = x/(r² + x²)``, tap ratio and phase shift ignored, angle
+  limits outside ±90° (or both 0) replaced by ±60° as PowerModels does.
+* ``matpower``: ``b = 1/(x·tap)`` with phase-shift injections; an angle limit of 0 or
+  beyond ±360° means none.
+
+Both count bus shunt conductance Gs as load, include c0 of every in-service
+generator, drop out-of-service generators and branches and isolated (type 4) buses,
+and treat ``rate_a = 0`` as unlimited.
+
+The LMP of a bus is the dual of its balance row. It is split into a uniform energy
+part, the load-weighted average LMP (the price at a load-distributed reference), a
+congestion part (LMP − energy) and a loss part (0 in a lossless model).
+
+Every answer is checked against the optimality (KKT) conditions before it is
+returned; if a solver attempt fails or its answer does not pass, the next method is
+tried, and :class:`DcOpfError` is raised when none works.
+
+Example::
+
+    >>> from gridmarket.network.matpower import parse_matpower_text
+    >>> case = parse_matpower_text('''
+    ... mpc.baseMVA = 100;
+    ... mpc.bus = [1 3 0 0 0 0 1 1 0 230 1 1.1 0.9; 2 1 100 0 0 0 1 1 0 230 1 1.1 0.9];
+    ... mpc.gen = [1 0 0 0 0 1 100 1 200 0; 2 0 0 0 0 1 100 1 200 0];
+    ... mpc.branch = [1 2 0 0.1 0 60 60 60 0 0 1 -30 30];
+    ... mpc.gencost = [2 0 0 3 0 10 0; 2 0 0 3 0 30 0];
+    ... ''')
+    >>> result = solve_dc_opf(case)
+    >>> round(result.objective_usd_per_h, 6), [round(float(p), 6) for p in result.lmp_usd_per_mwh]
+    (1800.0, [10.0, 30.0])
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components
+
+from gridmarket.network.matpower import (
+    GENCOST_PIECEWISE_LINEAR,
+    GENCOST_POLYNOMIAL,
+    MatpowerCase,
+    parse_matpower,
+)
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+
+Convention = Literal["powermodels", "matpower"]
+CONVENTIONS: tuple[str, ...] = get_args(Convention)
+
+# PowerModels replaces angle-difference limits it does not support by ±60° (1.0472 rad).
+_POWERMODELS_ANGLE_PAD_RAD = 1.0472
+# Accept a solver answer only if its KKT residuals (per unit) are below this.
+_KKT_TOLERANCE = 1e-6
+# A branch whose limit dual is below this ($/MWh) is not reported as binding.
+_BINDING_PRICE_TOLERANCE = 1e-6
+# Outer approximation: stop when the linearised cost is this close to the true cost.
+_OUTER_APPROXIMATION_GAP = 1e-9
+_OUTER_APPROXIMATION_ROUNDS = 60
+
+
+class DcOpfError(RuntimeError):
+    """The DC-OPF could not be built or no solution method produced a verified optimum."""
+
+
+@dataclass(frozen=True)
+class BindingBranch:
+    """A branch at its flow (thermal) or angle-difference limit."""
+
+    branch_index: int
+    """0-based row of ``mpc.branch``."""
+    from_bus: int
+    to_bus: int
+    flow_mw: float
+    """From-end flow; positive from ``from_bus`` to ``to_bus``."""
+    limit: Literal["thermal", "angle"]
+    shadow_price_usd_per_mwh: float
+    """Cost saved per MW of extra capacity in the direction of the flow (≥ 0)."""
+
+
+@dataclass(frozen=True)
+class DcOpfResult:
+    """A verified DC-OPF optimum, with prices per bus in the order of ``bus_id``."""
+
+    case_name: str
+    convention: str
+    method: str
+    """The solution method that produced this answer, e.g. ``highs-qp``."""
+    status: str
+    objective_usd_per_h: float
+    build_seconds: float
+    solve_seconds: float
+    parse_seconds: float | None
+    bus_id: IntArray
+    """In-service buses (type 1-3), in file order."""
+    lmp_usd_per_mwh: FloatArray
+    """Equal to ``energy + congestion + loss`` exactly."""
+    energy_usd_per_mwh: FloatArray
+    congestion_usd_per_mwh: FloatArray
+    loss_usd_per_mwh: FloatArray
+    bus_angle_deg: FloatArray
+    branch_flow_mw: FloatArray
+    """From-end flow of every row of ``mpc.branch``; 0 for out-of-service branches."""
+    gen_p_mw: FloatArray
+    """Dispatch of every row of ``mpc.gen``; 0 for out-of-service generators."""
+    binding_branches: tuple[BindingBranch, ...]
+    reference_bus_ids: tuple[int, ...]
+    kkt_residual: float
+    """Largest violation of the optimality conditions, per unit (checked ≤ 1e-6)."""
+    attempts: tuple[str, ...] = field(default=())
+    """Methods tried before ``method`` and why each was rejected."""
+
+    @property
+    def total_seconds(self) -> float:
+        return (self.parse_seconds or 0.0) + self.build_seconds + self.solve_seconds
+
+    def bus_prices(self) -> list[dict[str, float | int]]:
+        """One dict per bus: ``bus``, ``lmp``, ``energy``, ``congestion``, ``loss`` ($/MWh).
+
+        Example::
+
+            >>> result.bus_prices()[0]  # doctest: +SKIP
+            {'bus': 1, 'lmp': 10.0, 'energy': 30.0, 'congestion': -20.0, 'loss': 0.0}
+        """
+        return [
+            {"bus": int(bus), "lmp": lmp, "energy": energy, "congestion": congestion, "loss": loss}
+            for bus, lmp, energy, congestion, loss in zip(
+                self.bus_id.tolist(),
+                self.lmp_usd_per_mwh.tolist(),
+                self.energy_usd_per_mwh.tolist(),
+                self.congestion_usd_per_mwh.tolist(),
+                self.loss_usd_per_mwh.tolist(),
+                strict=True,
+            )
+        ]
+
+
+def solve_dc_opf_file(
+    path: str | Path,
+    convention: Convention = "powermodels",
+    *,
+    time_limit_seconds: float = 300.0,
+) -> DcOpfResult:
+    """Read a MATPOWER case file and solve its DC-OPF (``parse_seconds`` is filled in).
+
+    Example::
+
+        >>> result = solve_dc_opf_file("pglib_opf_case5_pjm.m")  # doctest: +SKIP
+        >>> round(result.objective_usd_per_h)  # doctest: +SKIP
+        17480
+    """
+    start = time.perf_counter()
+    case = parse_matpower(path)
+    parse_seconds = time.perf_counter() - start
+    result = solve_dc_opf(case, convention, time_limit_seconds=time_limit_seconds)
+    return replace(result, parse_seconds=parse_seconds)
+
+
+def solve_dc_opf(
+    case: MatpowerCase,
+    convention: Convention = "powermodels",
+    *,
+    time_limit_seconds: float = 300.0,
+) -> DcOpfResult:
+    """Solve the single-period DC-OPF of ``case`` and price every bus.
+
+    ``time_limit_seconds`` bounds each solver attempt. Raises :class:`DcOpfError` if
+    the case cannot be modelled (unknown convention, non-convex costs, zero
+    impedance) or no method finds a verified optimum (e.g. an infeasible case).
+
+    Example::
+
+        >>> result = solve_dc_opf(case, "matpower")  # doctest: +SKIP
+        >>> result.method, result.status  # doctest: +SKIP
+        ('highs-qp', 'optimal')
+    """
+    if convention not in CONVENTIONS:
+        raise DcOpfError(f"unknown convention {convention!r}; use one of {', '.join(CONVENTIONS)}")
+    start = time.perf_counter()
+    model = _build_model(case, convention)
+    build_seconds = time.perf_counter() - start
+
+    start = time.perf_counter()
+    attempts: list[str] = []
+    solution: _Solution | None = None
+    for method_name, method in _methods_for(model):
+        try:
+            candidate = method(model, time_limit_seconds)
+        except _AttemptFailed as failure:
+            attempts.append(f"{method_name}: {failure}")
+            if failure.infeasible and len(attempts) >= 2:
+                break  # two different solvers agree the case has no solution
+            continue
+        residual = _kkt_residual(model, candidate)
+        if residual <= _KKT_TOLERANCE:
+            solution = replace(candidate, method=method_name, kkt_residual=residual)
+            break
+        attempts.append(f"{method_name}: rejected, KKT residual {residual:.1e} per unit")
+    solve_seconds = time.perf_counter() - start
+    if solution is None:
+        raise DcOpfError(f"{case.name}: no method found a verified optimum ({'; '.join(attempts)})")
+    return _result(case, convention, model, solution, attempts, build_seconds, solve_seconds)
+
+
+# --- the model --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Model:
+    """The DC-OPF in the form HiGHS takes: min ½x'Qx + c'x + offset, bounds on Ax and x.
+
+    Columns: generator outputs (pu), bus angles (rad), piecewise-cost epigraphs ($/h).
+    Rows: bus balances, branch angle-difference limits, piecewise-cost segments.
+    """
+
+    base_mva: float
+    bus_rows: IntArray  # rows of mpc.bus that are in service
+    gen_rows: IntArray  # rows of mpc.gen in service at an in-service bus
+    branch_rows: IntArray  # rows of mpc.branch in service between in-service buses
+    from_position: IntArray  # per in-service branch: position of its from bus in bus_rows
+    to_position: IntArray
+    susceptance_pu: FloatArray
+    shift_rad: FloatArray
+    load_mw: FloatArray  # per in-service bus: Pd + Gs
+    reference_positions: IntArray
+    limited_branches: IntArray  # positions (in branch_rows) of branches with a limit row
+    thermal_lower_rad: FloatArray  # per limited branch, the thermal part of its row bounds
+    thermal_upper_rad: FloatArray
+    quadratic_pu: FloatArray  # per in-service generator: c2 · base², in $/h per pu²
+    linear_pu: FloatArray  # per in-service generator: c1 · base
+    offset_usd_per_h: float
+    matrix: sp.csc_matrix
+    col_lower: FloatArray
+    col_upper: FloatArray
+    row_lower: FloatArray
+    row_upper: FloatArray
+    col_cost: FloatArray
+
+    @property
+    def n_gen(self) -> int:
+        return len(self.gen_rows)
+
+    @property
+    def n_bus(self) -> int:
+        return len(self.bus_rows)
+
+    @property
+    def is_quadratic(self) -> bool:
+        return bool(np.any(self.quadratic_pu > 0))
+
+    def hessian_diagonal(self) -> FloatArray:
+        diagonal = np.zeros(self.matrix.shape[1])
+        diagonal[: self.n_gen] = 2.0 * self.quadratic_pu
+        return diagonal
+
+    def objective(self, x: FloatArray) -> float:
+        p = x[: self.n_gen]
+        return float(self.quadratic_pu @ (p * p) + self.col_cost @ x + self.offset_usd_per_h)
+
+
+def _build_model(case: MatpowerCase, convention: str) -> _Model:
+    if case.gencost is None:
+        raise DcOpfError(f"{case.name}: no mpc.gencost table; a DC-OPF needs generator costs")
+    base = case.base_mva
+    if not base > 0:
+        raise DcOpfError(f"{case.name}: baseMVA must be positive, got {base}")
+
+    bus_rows = np.flatnonzero(case.bus.bus_type != 4)
+    active_ids = case.bus.bus_id[bus_rows]
+    order = np.argsort(active_ids)
+    sorted_ids = active_ids[order]
+
+    def positions(ids: IntArray) -> tuple[IntArray, NDArray[np.bool_]]:
+        """Position in bus_rows of each bus id, and whether that bus is in service."""
+        found = np.searchsorted(sorted_ids, ids).clip(0, max(len(sorted_ids) - 1, 0))
+        in_service = sorted_ids[found] == ids if len(sorted_ids) else np.zeros(len(ids), bool)
+        return order[found].astype(np.int64), in_service
+
+    gen_bus, gen_bus_ok = positions(case.gen.bus_id)
+    gen_rows = np.flatnonzero(case.gen.in_service & gen_bus_ok)
+    gen_bus = gen_bus[gen_rows]
+    from_all, from_ok = positions(case.branch.from_bus)
+    to_all, to_ok = positions(case.branch.to_bus)
+    branch_rows = np.flatnonzero(case.branch.in_service & from_ok & to_ok)
+    from_position, to_position = from_all[branch_rows], to_all[branch_rows]
+    n_bus, n_gen, n_branch = len(bus_rows), len(gen_rows), len(branch_rows)
+    if n_bus == 0 or n_gen == 0:
+        raise DcOpfError(f"{case.name}: no in-service buses or generators")
+
+    susceptance, shift_rad, angle_min, angle_max = _branch_parameters(case, branch_rows, convention)
+    incidence = sp.csr_matrix(
+        (
+            np.concatenate([np.ones(n_branch), -np.ones(n_branch)]),
+            (np.tile(np.arange(n_branch), 2), np.concatenate([from_position, to_position])),
+        ),
+        shape=(n_branch, n_bus),
+    )
+    b_bus = (incidence.T @ sp.diags(susceptance) @ incidence).tocsc()
+    # Phase shifters inject b·φ at the to bus and withdraw it at the from bus.
+    shift_injection_pu = incidence.T @ (susceptance * shift_rad)
+    load_mw = case.bus.p_demand_mw[bus_rows] + case.bus.shunt_conductance_mw[bus_rows]
+    balance_rhs = load_mw / base - shift_injection_pu
+
+    # Thermal limit as an angle-difference interval: φ ± rate/(base·|b|).
+    rate_pu = case.branch.rate_a_mva[branch_rows] / base
+    has_rating = (rate_pu > 0) & (susceptance != 0)
+    with np.errstate(divide="ignore"):
+        half_width = np.where(has_rating, rate_pu / np.abs(susceptance), np.inf)
+    thermal_lower, thermal_upper = shift_rad - half_width, shift_rad + half_width
+    lower = np.maximum(thermal_lower, angle_min)
+    upper = np.minimum(thermal_upper, angle_max)
+    limited = np.flatnonzero(np.isfinite(lower) | np.isfinite(upper))
+
+    quadratic, linear, offset, pieces = _costs(case, gen_rows)
+    reference = _reference_positions(case, bus_rows, incidence, gen_bus)
+
+    gen_incidence = sp.csc_matrix(
+        (np.ones(n_gen), (gen_bus, np.arange(n_gen))), shape=(n_bus, n_gen)
+    )
+    n_epigraph = pieces.n_gen
+    blocks: list[list[Any]] = [[gen_incidence, -b_bus], [None, incidence[limited]]]
+    row_lower = [balance_rhs, lower[limited]]
+    row_upper = [balance_rhs, upper[limited]]
+    if n_epigraph:
+        # t_k − slope·base·P_g ≥ intercept for every segment of every piecewise curve.
+        n_segments = len(pieces.gen)
+        segment = np.arange(n_segments)
+        blocks[0].append(None)
+        blocks[1].append(None)
+        blocks.append(
+            [
+                sp.csr_matrix(
+                    (-pieces.slope * base, (segment, pieces.gen)), shape=(n_segments, n_gen)
+                ),
+                sp.csr_matrix((n_segments, n_bus)),
+                sp.csr_matrix(
+                    (np.ones(n_segments), (segment, pieces.epigraph)),
+                    shape=(n_segments, n_epigraph),
+                ),
+            ]
+        )
+        row_lower.append(pieces.intercept)
+        row_upper.append(np.full(n_segments, np.inf))
+    matrix = sp.bmat(blocks, format="csc")
+
+    p_min = case.gen.p_min_mw[gen_rows] / base
+    p_max = case.gen.p_max_mw[gen_rows] / base
+    theta_lower = np.full(n_bus, -np.inf)
+    theta_upper = np.full(n_bus, np.inf)
+    theta_lower[reference] = theta_upper[reference] = 0.0
+    return _Model(
+        base_mva=base,
+        bus_rows=bus_rows,
+        gen_rows=gen_rows,
+        branch_rows=branch_rows,
+        from_position=from_position,
+        to_position=to_position,
+        susceptance_pu=susceptance,
+        shift_rad=shift_rad,
+        load_mw=load_mw,
+        reference_positions=reference,
+        limited_branches=limited,
+        thermal_lower_rad=thermal_lower[limited],
+        thermal_upper_rad=thermal_upper[limited],
+        quadratic_pu=quadratic * base * base,
+        linear_pu=linear * base,
+        offset_usd_per_h=offset,
+        matrix=matrix,
+        col_lower=np.concatenate([p_min, theta_lower, np.full(n_epigraph, -np.inf)]),
+        col_upper=np.concatenate([p_max, theta_upper, np.full(n_epigraph, np.inf)]),
+        row_lower=np.concatenate(row_lower),
+        row_upper=np.concatenate(row_upper),
+        col_cost=np.concatenate([linear * base, np.zeros(n_bus), np.ones(n_epigraph)]),
+    )
+
+
+def _branch_parameters(
+    case: MatpowerCase, branch_rows: IntArray, convention: str
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Susceptance (pu), phase shift (rad) and angle-difference limits (rad) per branch."""
+    branch = case.branch
+    r = branch.r_pu[branch_rows]
+    x = branch.x_pu[branch_rows]
+    angle_min = np.deg2rad(branch.angle_min_deg[branch_rows])
+    angle_max = np.deg2rad(branch.angle_max_deg[branch_rows])
+    if convention == "powermodels":
+        impedance_squared = r * r + x * x
+        _reject_branches(case, branch_rows, impedance_squared == 0, "has r = x = 0")
+        susceptance = x / impedance_squared
+        shift_rad = np.zeros(len(branch_rows))
+        # PowerModels' correct_voltage_angle_differences!.
+        pad = _POWERMODELS_ANGLE_PAD_RAD
+        both_zero = (angle_min == 0) & (angle_max == 0)
+        angle_min = np.where((angle_min <= -math.pi / 2) | both_zero, -pad, angle_min)
+        angle_max = np.where((angle_max >= math.pi / 2) | both_zero, pad, angle_max)
+    else:
+        tap = branch.tap_ratio[branch_rows]
+        tap = np.where(tap == 0, 1.0, tap)
+        _reject_branches(case, branch_rows, x == 0, "has x = 0 (no DC susceptance)")
+        susceptance = 1.0 / (x * tap)
+        shift_rad = np.deg2rad(branch.shift_deg[branch_rows])
+        # MATPOWER enforces a limit only when it is non-zero and tighter than ±360°.
+        no_lower = (angle_min == 0) | (angle_min <= -2 * math.pi)
+        no_upper = (angle_max == 0) | (angle_max >= 2 * math.pi)
+        angle_min = np.where(no_lower, -np.inf, angle_min)
+        angle_max = np.where(no_upper, np.inf, angle_max)
+    return susceptance, shift_rad, angle_min, angle_max
+
+
+def _reject_branches(
+    case: MatpowerCase, branch_rows: IntArray, bad: NDArray[np.bool_], reason: str
+) -> None:
+    if np.any(bad):
+        row = int(branch_rows[np.flatnonzero(bad)[0]])
+        raise DcOpfError(
+            f"{case.name}: branch {row + 1} ({int(case.branch.from_bus[row])}-"
+            f"{int(case.branch.to_bus[row])}) {reason}"
+        )
+
+
+@dataclass(frozen=True)
+class _PiecewiseCosts:
+    """Segments of the convex piecewise-linear cost curves (gencost model 1)."""
+
+    n_gen: int  # generators with a piecewise curve, each with one epigraph column
+    gen: IntArray  # per segment: the generator's position among in-service generators
+    epigraph: IntArray  # per segment: its epigraph column (0 .. n_gen-1)
+    slope: FloatArray  # $/MWh
+    intercept: FloatArray  # $/h at P = 0
+
+
+def _costs(
+    case: MatpowerCase, gen_rows: IntArray
+) -> tuple[FloatArray, FloatArray, float, _PiecewiseCosts]:
+    """Quadratic and linear coefficients ($/h per MW², per MW), constant and pieces."""
+    assert case.gencost is not None
+    model = case.gencost.model[gen_rows]
+    n_cost = case.gencost.n_cost[gen_rows]
+    parameters = case.gencost.parameters[gen_rows]
+    n_gen = len(gen_rows)
+    quadratic = np.zeros(n_gen)
+    linear = np.zeros(n_gen)
+    constant = np.zeros(n_gen)
+
+    polynomial = model == GENCOST_POLYNOMIAL
+    too_high = polynomial & (n_cost > 3) & np.any(parameters[:, :1] != 0, axis=1)
+    if np.any(too_high):
+        row = int(gen_rows[np.flatnonzero(too_high)[0]])
+        raise DcOpfError(
+            f"{case.name}: generator {row + 1} has a polynomial cost of degree "
+            f"{int(case.gencost.n_cost[row]) - 1}; only degree 2 or lower is supported"
+        )
+    # Coefficients are stored highest order first: c(n-1) ... c1 c0.
+    for n in range(1, int(n_cost.max(initial=0)) + 1):
+        rows = np.flatnonzero(polynomial & (n_cost == n))
+        constant[rows] = parameters[rows, n - 1]
+        if n >= 2:
+            linear[rows] = parameters[rows, n - 2]
+        if n >= 3:
+            quadratic[rows] = parameters[rows, n - 3]
+    if np.any(quadratic < 0):
+        row = int(gen_rows[np.flatnonzero(quadratic < 0)[0]])
+        raise DcOpfError(f"{case.name}: generator {row + 1} has a concave (c2 < 0) cost")
+    return quadratic, linear, float(constant.sum()), _piecewise(case, gen_rows, model, n_cost)
+
+
+def _piecewise(
+    case: MatpowerCase, gen_rows: IntArray, model: IntArray, n_cost: IntArray
+) -> _PiecewiseCosts:
+    assert case.gencost is not None
+    gens = np.flatnonzero((model == GENCOST_PIECEWISE_LINEAR) & (n_cost >= 2))
+    if len(gens) == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return _PiecewiseCosts(0, empty, empty, np.zeros(0), np.zeros(0))
+    points = case.gencost.parameters[gen_rows[gens]]
+    n_segments = n_cost[gens] - 1
+    # Segment k of a curve joins point k and point k+1 (p at 2k, f at 2k+1).
+    owner = np.repeat(np.arange(len(gens)), n_segments)
+    k = np.arange(len(owner)) - np.repeat(np.cumsum(n_segments) - n_segments, n_segments)
+    p0, f0 = points[owner, 2 * k], points[owner, 2 * k + 1]
+    p1, f1 = points[owner, 2 * k + 2], points[owner, 2 * k + 3]
+    width = p1 - p0
+    bad = width <= 0
+    if np.any(bad):
+        row = int(gen_rows[gens[owner[np.flatnonzero(bad)[0]]]])
+        raise DcOpfError(
+            f"{case.name}: generator {row + 1} piecewise cost points are not increasing in MW"
+        )
+    slope = (f1 - f0) / width
+    same_curve = owner[1:] == owner[:-1]
+    falling = same_curve & (np.diff(slope) < -1e-9 * np.maximum(1.0, np.abs(slope[1:])))
+    if np.any(falling):
+        row = int(gen_rows[gens[owner[1:][falling][0]]])
+        raise DcOpfError(f"{case.name}: generator {row + 1} piecewise cost is not convex")
+    return _PiecewiseCosts(
+        n_gen=len(gens),
+        gen=gens[owner].astype(np.int64),
+        epigraph=owner.astype(np.int64),
+        slope=slope,
+        intercept=f0 - slope * p0,
+    )
+
+
+def _reference_positions(
+    case: MatpowerCase, bus_rows: IntArray, incidence: sp.csr_matrix, gen_bus: IntArray
+) -> IntArray:
+    """One fixed-angle bus per island: its type-3 bus, else its first generator bus."""
+    n_bus = len(bus_rows)
+    adjacency = incidence.T @ incidence
+    n_islands, island = connected_components(adjacency, directed=False)
+    is_reference = case.bus.bus_type[bus_rows] == 3
+    candidates = np.flatnonzero(is_reference)
+    has_reference = np.zeros(n_islands, dtype=bool)
+    has_reference[island[candidates]] = True
+    # Islands without a type-3 bus: fix a bus with a generator, else the first bus.
+    fallback = np.concatenate([gen_bus, np.arange(n_bus)])
+    _, first = np.unique(island[fallback], return_index=True)
+    extra = fallback[first]
+    extra = extra[~has_reference[island[extra]]]
+    return np.unique(np.concatenate([candidates, extra])).astype(np.int64)
+
+
+# --- solving ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Solution:
+    x: FloatArray
+    row_dual: FloatArray
+    """∂objective/∂(row bound), in $/h per unit of the row (HiGHS sign convention)."""
+    objective_usd_per_h: float
+    method: str = ""
+    kkt_residual: float = math.inf
+    note: str = ""
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, message: str, infeasible: bool = False) -> None:
+        super().__init__(message)
+        self.infeasible = infeasible
+
+
+_Method = Callable[[_Model, float], _Solution]
+
+
+def _methods_for(model: _Model) -> Sequence[tuple[str, _Method]]:
+    """Solution methods in the order they are tried."""
+    if model.is_quadratic:
+        return (
+            ("highs-qp", lambda m, t: _solve_highs(m, t, {}, quadratic=True)),
+            (
+                "highs-qp-no-presolve",
+                lambda m, t: _solve_highs(m, t, {"presolve": "off"}, quadratic=True),
+            ),
+            ("lp-outer-approximation", _solve_outer_approximation),
+        )
+    return (
+        ("highs-simplex", lambda m, t: _solve_highs(m, t, {"solver": "simplex"})),
+        ("highs-ipm", lambda m, t: _solve_highs(m, t, {"solver": "ipm", "run_crossover": "on"})),
+        (
+            "highs-simplex-no-presolve",
+            lambda m, t: _solve_highs(m, t, {"solver": "simplex", "presolve": "off"}),
+        ),
+    )
+
+
+def _highs_lp(
+    matrix: sp.csc_matrix,
+    col_cost: FloatArray,
+    col_lower: FloatArray,
+    col_upper: FloatArray,
+    row_lower: FloatArray,
+    row_upper: FloatArray,
+) -> highspy.HighsLp:
+    lp = highspy.HighsLp()
+    lp.num_col_ = matrix.shape[1]
+    lp.num_row_ = matrix.shape[0]
+    lp.col_cost_ = col_cost
+    lp.col_lower_ = _highs_bounds(col_lower)
+    lp.col_upper_ = _highs_bounds(col_upper)
+    lp.row_lower_ = _highs_bounds(row_lower)
+    lp.row_upper_ = _highs_bounds(row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data.astype(np.float64)
+    return lp
+
+
+def _highs_bounds(values: FloatArray) -> FloatArray:
+    return np.clip(values, -highspy.kHighsInf, highspy.kHighsInf)
+
+
+def _run_highs(
+    lp: highspy.HighsLp,
+    hessian_diagonal: FloatArray | None,
+    time_limit_seconds: float,
+    options: dict[str, Any],
+) -> tuple[FloatArray, FloatArray]:
+    """Solve with HiGHS; (column values, row duals) or :class:`_AttemptFailed`."""
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(time_limit_seconds))
+    for name, value in options.items():
+        highs.setOptionValue(name, value)
+    if hessian_diagonal is not None:
+        model = highspy.HighsModel()
+        model.lp_ = lp
+        columns = np.flatnonzero(hessian_diagonal)
+        # Triangular column-wise Hessian holding only the diagonal.
+        starts = np.searchsorted(columns, np.arange(lp.num_col_ + 1)).astype(np.int32)
+        model.hessian_.dim_ = lp.num_col_
+        model.hessian_.format_ = highspy.HessianFormat.kTriangular
+        model.hessian_.start_ = starts
+        model.hessian_.index_ = columns.astype(np.int32)
+        model.hessian_.value_ = hessian_diagonal[columns]
+        status = highs.passModel(model)
+    else:
+        status = highs.passModel(lp)
+    if status == highspy.HighsStatus.kError:
+        raise _AttemptFailed("HiGHS rejected the model")
+    highs.run()
+    model_status = highs.getModelStatus()
+    if model_status != highspy.HighsModelStatus.kOptimal:
+        infeasible = model_status in (
+            highspy.HighsModelStatus.kInfeasible,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        )
+        raise _AttemptFailed(
+            f"model status {highs.modelStatusToString(model_status)}", infeasible=infeasible
+        )
+    solution = highs.getSolution()
+    if not solution.value_valid or not solution.dual_valid:
+        raise _AttemptFailed("HiGHS reported optimal but returned no primal/dual solution")
+    return np.asarray(solution.col_value), np.asarray(solution.row_dual)
+
+
+def _solve_highs(
+    model: _Model, time_limit_seconds: float, options: dict[str, Any], quadratic: bool = False
+) -> _Solution:
+    lp = _highs_lp(
+        model.matrix,
+        model.col_cost,
+        model.col_lower,
+        model.col_upper,
+        model.row_lower,
+        model.row_upper,
+    )
+    x, row_dual = _run_highs(
+        lp, model.hessian_diagonal() if quadratic else None, time_limit_seconds, options
+    )
+    return _Solution(x=x, row_dual=row_dual, objective_usd_per_h=model.objective(x))
+
+
+def _solve_outer_approximation(model: _Model, time_limit_seconds: float) -> _Solution:
+    """The QP as a sequence of LPs: each quadratic cost becomes an epigraph variable
+    bounded below by tangent lines, and a tangent is added at each new dispatch until
+    the linearised cost matches the true cost. Exact in the limit; the LMPs are the
+    duals of the final LP, whose tangents pass through the optimal dispatch."""
+    deadline = time.perf_counter() + time_limit_seconds
+    curved = np.flatnonzero(model.quadratic_pu > 0)
+    c2 = model.quadratic_pu[curved]
+    c1 = model.linear_pu[curved]
+    p_min = model.col_lower[curved]
+    p_max = model.col_upper[curved]
+    # Start with tangents at 17 evenly spaced points of each generator's range.
+    tangent_points = [p_min + (p_max - p_min) * share for share in np.linspace(0, 1, 17)]
+    n_cols = model.matrix.shape[1]
+    col_cost = model.col_cost.copy()
+    col_cost[curved] = 0.0  # the cost of curved generators moves into the epigraphs
+    x = np.zeros(n_cols)
+    row_dual = np.zeros(model.matrix.shape[0])
+    for _ in range(_OUTER_APPROXIMATION_ROUNDS):
+        points = np.concatenate(tangent_points)
+        owner = np.tile(np.arange(len(curved)), len(tangent_points))
+        # t ≥ c2·p0² + c1·p0 + (2·c2·p0 + c1)(p − p0)  ⇔  t − slope·p ≥ −c2·p0²
+        slope = 2 * c2[owner] * points + c1[owner]
+        cuts = sp.hstack(
+            [
+                sp.csr_matrix(
+                    (-slope, (np.arange(len(owner)), curved[owner])), shape=(len(owner), n_cols)
+                ),
+                sp.csr_matrix(
+                    (np.ones(len(owner)), (np.arange(len(owner)), owner)),
+                    shape=(len(owner), len(curved)),
+                ),
+            ]
+        )
+        matrix = sp.vstack(
+            [sp.hstack([model.matrix, sp.csr_matrix((model.matrix.shape[0], len(curved)))]), cuts]
+        ).tocsc()
+        lp = _highs_lp(
+            matrix,
+            np.concatenate([col_cost, np.ones(len(curved))]),
+            np.concatenate([model.col_lower, np.full(len(curved), -np.inf)]),
+            np.concatenate([model.col_upper, np.full(len(curved), np.inf)]),
+            np.concatenate([model.row_lower, -c2[owner] * points * points]),
+            np.concatenate([model.row_upper, np.full(len(owner), np.inf)]),
+        )
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise _AttemptFailed("time limit reached")
+        values, duals = _run_highs(lp, None, remaining, {"solver": "simplex"})
+        x = values[:n_cols]
+        row_dual = duals[: model.matrix.shape[0]]
+        p = x[curved]
+        true_cost = c2 * p * p + c1 * p
+        gap = float(np.sum(true_cost - values[n_cols:]))
+        if gap <= _OUTER_APPROXIMATION_GAP * max(1.0, abs(model.objective(x))):
+            return _Solution(x=x, row_dual=row_dual, objective_usd_per_h=model.objective(x))
+        tangent_points.append(p)
+    raise _AttemptFailed(f"no convergence in {_OUTER_APPROXIMATION_ROUNDS} rounds")
+
+
+def _kkt_residual(model: _Model, solution: _Solution) -> float:
+    """Largest violation of the KKT conditions of the QP, in per unit.
+
+    Uses the projection form: x is optimal with multipliers y iff x = clip(x − z/s)
+    and Ax = clip(Ax − y/s) on their bounds, with z = c + Qx − A'y the reduced costs and
+    s a cost scale; this covers primal feasibility, dual signs and complementarity.
+    """
+    x, y = solution.x, solution.row_dual
+    if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+        return math.inf
+    activity = model.matrix @ x
+    reduced_cost = model.col_cost + model.hessian_diagonal() * x - model.matrix.T @ y
+    scale = max(1.0, float(np.max(np.abs(model.col_cost))), float(np.max(np.abs(y), initial=0)))
+    column_residual = x - np.clip(x - reduced_cost / scale, model.col_lower, model.col_upper)
+    row_residual = activity - np.clip(activity - y / scale, model.row_lower, model.row_upper)
+    return float(
+        max(np.max(np.abs(column_residual), initial=0), np.max(np.abs(row_residual), initial=0))
+    )
+
+
+# --- the result -------------------------------------------------------------------------
+
+
+def _result(
+    case: MatpowerCase,
+    convention: str,
+    model: _Model,
+    solution: _Solution,
+    attempts: list[str],
+    build_seconds: float,
+    solve_seconds: float,
+) -> DcOpfResult:
+    base = model.base_mva
+    n_gen, n_bus = model.n_gen, model.n_bus
+    x, y = solution.x, solution.row_dual
+    theta = x[n_gen : n_gen + n_bus]
+
+    lmp = y[:n_bus] / base
+    load = np.maximum(model.load_mw, 0.0)
+    if load.sum() > 0:
+        energy_price = float(load @ lmp / load.sum())
+    else:
+        energy_price = float(lmp[model.reference_positions[0]])
+    energy = np.full(n_bus, energy_price)
+    congestion = lmp - energy
+    loss = np.zeros(n_bus)
+    # Report the LMP as the sum of its parts so the identity holds to the last bit.
+    lmp = energy + congestion + loss
+
+    branch_flow = np.zeros(case.n_branch)
+    angle_difference = theta[model.from_position] - theta[model.to_position]
+    flow_mw = base * model.susceptance_pu * (angle_difference - model.shift_rad)
+    branch_flow[model.branch_rows] = flow_mw
+
+    gen_p = np.zeros(case.n_gen)
+    gen_p[model.gen_rows] = x[:n_gen] * base
+
+    limit_dual = y[n_bus : n_bus + len(model.limited_branches)]
+    binding: list[BindingBranch] = []
+    # ∂cost/∂(angle-difference bound) → per MW of flow: divide by base·|b|.
+    for k in np.flatnonzero(limit_dual != 0):
+        position = int(model.limited_branches[k])
+        b = float(model.susceptance_pu[position])
+        price = abs(float(limit_dual[k])) / (base * abs(b)) if b != 0 else math.inf
+        if price < _BINDING_PRICE_TOLERANCE:
+            continue
+        bound = model.row_upper[n_bus + k] if limit_dual[k] < 0 else model.row_lower[n_bus + k]
+        thermal = model.thermal_upper_rad[k] if limit_dual[k] < 0 else model.thermal_lower_rad[k]
+        row = int(model.branch_rows[position])
+        binding.append(
+            BindingBranch(
+                branch_index=row,
+                from_bus=int(case.branch.from_bus[row]),
+                to_bus=int(case.branch.to_bus[row]),
+                flow_mw=float(flow_mw[position]),
+                limit="thermal" if np.isclose(bound, thermal, rtol=1e-12, atol=0) else "angle",
+                shadow_price_usd_per_mwh=price,
+            )
+        )
+    return DcOpfResult(
+        case_name=case.name,
+        convention=convention,
+        method=solution.method,
+        status="optimal",
+        objective_usd_per_h=solution.objective_usd_per_h,
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        parse_seconds=None,
+        bus_id=case.bus.bus_id[model.bus_rows],
+        lmp_usd_per_mwh=lmp,
+        energy_usd_per_mwh=energy,
+        congestion_usd_per_mwh=congestion,
+        loss_usd_per_mwh=loss,
+        bus_angle_deg=np.rad2deg(theta),
+        branch_flow_mw=branch_flow,
+        gen_p_mw=gen_p,
+        binding_branches=tuple(binding),
+        reference_bus_ids=tuple(
+            int(i) for i in case.bus.bus_id[model.bus_rows[model.reference_positions]]
+        ),
+        kkt_residual=solution.kkt_residual,
+        attempts=tuple(attempts),
+    )

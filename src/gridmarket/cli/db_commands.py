@@ -1,0 +1,26 @@
+"""`gridmarket db ...`: schema migrations."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from gridmarket.config import get_settings
+from gridmarket.db import migrate
+
+db_app = typer.Typer(help="Database schema: migrations.", no_args_is_help=True)
+console = Console()
+
+
+@db_app.command("upgrade")
+def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Apply migrations up to REVISION (default: the latest)."""
+    url = get_settings().database_url
+    migrate.upgrade(url, revision)
+    console.print(f"database at revision [bold]{migrate.current_revision(url)}[/bold]")
+
+
+@db_app.command("current")
+def current() -> None:
+    """Print the database's current revision."""
+    console.print(migrate.current_revision(get_settings().database_url) or "empty")

@@ -1,0 +1,72 @@
+"""The HTTP API skeleton: health, OpenAPI, market parameters and the calendar."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gridmarket.api.app import create_app
+from gridmarket.config import MarketParameters, Settings
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+        yield test_client
+
+
+def test_healthz_reports_the_database(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ok"
+    assert response.json()["database"] == "ok"
+
+
+def test_healthz_says_unavailable_when_the_database_is_gone(tmp_path: object) -> None:
+    settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with TestClient(create_app(settings)) as client:
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["status"] == "unavailable"
+
+
+def test_openapi_schema_is_versioned_under_api_v1(client: TestClient) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["info"]["title"] == "gridmarket"
+    assert all(path.startswith(("/api/v1/", "/healthz")) for path in schema["paths"])
+    assert "/api/v1/resources/{resource_id}" in schema["paths"]
+
+
+def test_market_parameters_show_their_fingerprint(client: TestClient) -> None:
+    body = client.get("/api/v1/market-parameters").json()
+    assert body["fingerprint"] == MarketParameters().fingerprint()
+    assert body["bids"]["price_floor_usd_per_mwh"] == "-150"
+
+
+def test_calendar_of_the_fall_daylight_saving_day_has_25_hours(client: TestClient) -> None:
+    body = client.get("/api/v1/calendar/2020-11-01").json()
+    assert body["hours"] == 25
+    assert [i["label"] for i in body["intervals"]][-1] == "HE25"
+    deadlines = {d["name"]: d for d in body["deadlines"]}
+    # DAM for 1 Nov closes 10:00 PDT on 31 Oct.
+    assert deadlines["dam_close"]["instant_utc"].startswith("2020-10-31T17:00:00")
+
+
+def test_calendar_refuses_a_malformed_date_with_a_clear_error(client: TestClient) -> None:
+    response = client.get("/api/v1/calendar/2020-13-01")
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["path", "trade_date"]
+
+
+def test_unknown_resource_is_a_404_naming_it(client: TestClient) -> None:
+    response = client.get("/api/v1/resources/NO_SUCH_UNIT")
+    assert response.status_code == 404
+    assert "NO_SUCH_UNIT" in response.json()["detail"]
+
+
+def test_page_size_above_the_download_limit_is_refused(client: TestClient) -> None:
+    response = client.get("/api/v1/resources", params={"limit": 200_001})
+    assert response.status_code == 422
+    assert "download limit" in response.json()["detail"]
