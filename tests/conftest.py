@@ -49,7 +49,7 @@ def _fresh_postgres_database(worker: str) -> str:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # noqa: BLE001 - any connection failure means the same
+    except Exception as error:
         pytest.fail(
             f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error}). Start it or set "
             "GRIDMARKET_TEST_BACKENDS=sqlite for a SQLite-only run.",

@@ -39,7 +39,9 @@ def test_instants_round_trip_as_aware_utc(db_session: Session) -> None:
 
 
 def test_naive_datetimes_are_refused(db_session: Session) -> None:
-    db_session.add(Organisation(name="Naive Co", kind=OrganisationKind.SC, created_at=datetime(2020, 1, 1)))
+    db_session.add(
+        Organisation(name="Naive Co", kind=OrganisationKind.SC, created_at=datetime(2020, 1, 1))
+    )
     with pytest.raises(StatementError, match="naive datetime"):
         db_session.flush()
 
@@ -55,9 +57,7 @@ def test_market_parameters_are_stored_once_and_reload_exactly(db_session: Sessio
 
 def test_changed_parameters_get_a_new_version(db_session: Session) -> None:
     default = record_parameters(db_session, MarketParameters())
-    changed = MarketParameters.model_validate(
-        {"bids": {"soft_cap_usd_per_mwh": "900"}}
-    )
+    changed = MarketParameters.model_validate({"bids": {"soft_cap_usd_per_mwh": "900"}})
     stored = record_parameters(db_session, changed)
     assert stored.id != default.id
     assert load_parameters(db_session, stored.id).bids.soft_cap_usd_per_mwh == Decimal("900")

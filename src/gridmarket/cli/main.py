@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from gridmarket.cli.db_commands import db_app
+from gridmarket.cli.demo import demo
+from gridmarket.cli.load_commands import load_app
 from gridmarket.cli.serve import serve
 
 app = typer.Typer(
@@ -33,7 +35,9 @@ def version() -> None:
 
 
 app.add_typer(db_app, name="db")
+app.add_typer(load_app, name="load")
 app.command()(serve)
+app.command()(demo)
 
 
 if __name__ == "__main__":

@@ -38,9 +38,7 @@ class ForecastValue(Base):
 
     __tablename__ = "forecast_value"
     __table_args__ = (
-        UniqueConstraint(
-            "network_model_id", "horizon", "kind", "object_id", "interval_start_utc"
-        ),
+        UniqueConstraint("network_model_id", "horizon", "kind", "object_id", "interval_start_utc"),
         Index("ix_forecast_value_lookup", "network_model_id", "horizon", "interval_start_utc"),
     )
 

@@ -331,7 +331,7 @@ def _read_series_file(key: tuple[str, int, int]) -> SeriesFile:
             raise RtsDataError(f"missing column '{name}'", file=path)
     if frame.height == 0:
         raise RtsDataError("file has no data rows", file=path)
-    numbers = {name: _numeric_column(path, frame, name) for name in header}
+    numbers = _numeric_columns(path, frame)
     days = _day_numbers(path, numbers)
     if "Period" in header:
         periods = numbers["Period"]
@@ -385,16 +385,21 @@ def _read_series_file(key: tuple[str, int, int]) -> SeriesFile:
     )
 
 
-def _numeric_column(path: Path, frame: pl.DataFrame, name: str) -> np.ndarray:
-    raw = frame.get_column(name).str.strip_chars()
-    values = raw.cast(pl.Float64, strict=False)
-    bad = values.is_null() | values.is_nan() | values.is_infinite()
-    if bad.any():
-        row = int(bad.arg_true()[0])
-        text = raw[row]
-        message = "value is missing" if text is None or text == "" else f"{text!r} is not a number"
+def _numeric_columns(path: Path, frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """Every column as float64; the first bad cell (by row, then column) raises."""
+    text = frame.select(pl.all().str.strip_chars())
+    numbers = text.select(pl.all().cast(pl.Float64, strict=False))
+    bad = numbers.select(pl.all().is_null() | pl.all().is_nan() | pl.all().is_infinite())
+    if bad.select(pl.any_horizontal(pl.all().any())).item():
+        row = int(bad.select(pl.any_horizontal(pl.all())).to_series().arg_true()[0])
+        name = next(n for n in bad.columns if bad[row, n])
+        value = text[row, name]
+        message = (
+            "value is missing" if value is None or value == "" else f"{value!r} is not a number"
+        )
         raise RtsDataError(message, file=path, row=row + 2, column=name)
-    return values.to_numpy().astype(np.float64, copy=False)
+    matrix = numbers.to_numpy(order="fortran").astype(np.float64, copy=False)
+    return {name: matrix[:, k] for k, name in enumerate(numbers.columns)}
 
 
 def _day_numbers(path: Path, numbers: dict[str, np.ndarray]) -> np.ndarray:

@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,8 +414,9 @@ def resolve_data_file(source_data: Path, pointer: str) -> Path | None:
 
     Example::
 
-        >>> resolve_data_file(sd, "../timeseries_data_files/HYDRO/DAY_AHEAD_hydro.csv")  # doctest: +SKIP
-        PosixPath('.../timeseries_data_files/Hydro/DAY_AHEAD_hydro.csv')
+        >>> pointer = "../timeseries_data_files/HYDRO/DAY_AHEAD_hydro.csv"
+        >>> resolve_data_file(source_data, pointer).parent.name  # doctest: +SKIP
+        'Hydro'
     """
     current = Path(source_data)
     for part in pointer.replace("\\", "/").split("/"):
@@ -688,9 +690,7 @@ def _read_generator(
     fuel_price = table.number(i, "Fuel Price $/MMBTU")
     vom = table.optional_number(i, "VOM") or 0.0
     non_fuel_start = table.optional_number(i, "Non Fuel Start Cost $") or 0.0
-    heat = {
-        kind: table.number(i, *_start_heat_columns(kind)) for kind in ("Hot", "Warm", "Cold")
-    }
+    heat = {kind: table.number(i, *_start_heat_columns(kind)) for kind in ("Hot", "Warm", "Cold")}
     start_time = {
         kind: table.number(i, f"Start Time {kind} Hr") for kind in ("Hot", "Warm", "Cold")
     }
@@ -832,7 +832,7 @@ def _make_monotone(segments: list[CostSegment]) -> list[CostSegment]:
     Keeps every breakpoint and the total cost at Pmax; returns the input
     unchanged when it is already non-decreasing.
     """
-    if all(a.usd_per_mwh <= b.usd_per_mwh for a, b in zip(segments, segments[1:], strict=False)):
+    if all(a.usd_per_mwh <= b.usd_per_mwh for a, b in itertools.pairwise(segments)):
         return segments
     blocks: list[tuple[float, float, int]] = []  # (cost x width total, width total, segment count)
     for segment in segments:
@@ -886,8 +886,7 @@ def _read_storage(table: CsvTable, generators: tuple[Generator, ...]) -> tuple[S
                 unit_type=unit.unit_type,
                 storage_name=table.text(i, "Storage"),
                 max_energy_mwh=table.number(i, "Max Volume GWh") * 1000.0,
-                initial_energy_mwh=(table.optional_number(i, "Initial Volume GWh") or 0.0)
-                * 1000.0,
+                initial_energy_mwh=(table.optional_number(i, "Initial Volume GWh") or 0.0) * 1000.0,
                 inflow_limit_mwh=inflow * 1000.0 if inflow is not None else None,
                 rating_mva=table.optional_number(i, "Rating MVA"),
                 charge_mw=unit.pump_load_mw,
@@ -909,9 +908,7 @@ def _parse_list(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in inner.split(",") if part.strip())
 
 
-def _read_reserves(
-    table: CsvTable, pointers: tuple[TimeseriesPointer, ...]
-) -> tuple[Reserve, ...]:
+def _read_reserves(table: CsvTable, pointers: tuple[TimeseriesPointer, ...]) -> tuple[Reserve, ...]:
     table.require_columns(
         "Reserve Product",
         "Timeframe (sec)",
@@ -920,9 +917,7 @@ def _read_reserves(
         "Eligible Device SubCategories",
         "Direction",
     )
-    files = {
-        (p.simulation, p.object_id): p.data_file for p in pointers if p.category == "Reserve"
-    }
+    files = {(p.simulation, p.object_id): p.data_file for p in pointers if p.category == "Reserve"}
     reserves = []
     for i in range(len(table)):
         product = table.text(i, "Reserve Product")

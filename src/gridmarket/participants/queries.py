@@ -21,14 +21,15 @@ class ScSummary:
 
 def registry(session: Session) -> list[ScSummary]:
     """Every scheduling coordinator with its SCIDs and how many resources it represents now."""
-    counts = dict(
-        session.execute(
+    counts = {
+        sc_id: count
+        for sc_id, count in session.execute(
             select(Scid.scheduling_coordinator_id, func.count(ResourceAssignment.id))
             .join(ResourceAssignment, ResourceAssignment.scid_id == Scid.id)
             .where(ResourceAssignment.effective_to_utc.is_(None))
             .group_by(Scid.scheduling_coordinator_id)
         ).tuples()
-    )
+    }
     coordinators = session.scalars(
         select(SchedulingCoordinator)
         .options(selectinload(SchedulingCoordinator.scids))

@@ -33,11 +33,12 @@ def home(request: Request, session: SessionDep, parameters: ParametersDep) -> HT
         for d in calendar.deadlines_for(next_trade_date)
         if d.hour_ending is None and d.instant_utc > now
     ]
-    resources_by_type = dict(
-        session.execute(
+    resources_by_type = {
+        resource_type: count
+        for resource_type, count in session.execute(
             select(Resource.resource_type, func.count()).group_by(Resource.resource_type)
         ).tuples()
-    )
+    }
     context = {
         "network": session.scalars(select(NetworkModel)).first(),
         "pricing_nodes": session.scalar(select(func.count()).select_from(PricingNode)) or 0,

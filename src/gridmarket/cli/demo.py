@@ -1,0 +1,63 @@
+"""`gridmarket demo`: the demo market on the RTS-GMLC system, then the UI."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+from rich.table import Table
+
+from gridmarket.calendar import MarketCalendar
+from gridmarket.cli.load_commands import console, load_rts_gmlc_into_database, print_import_summary
+from gridmarket.cli.serve import serve
+from gridmarket.config import get_settings
+from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
+from gridmarket.demo.scenario import seed_demo_participants
+from gridmarket.participants.queries import registry
+
+
+def demo(
+    trade_date: str = typer.Option("2020-07-15", "--date", help="Trade date to run (YYYY-MM-DD)."),
+    no_serve: bool = typer.Option(False, "--no-serve", help="Exit when the day is done."),
+    port: int = typer.Option(8000, help="Port of the UI."),
+) -> None:
+    """Load RTS-GMLC, certify the demo SCs, prepare TRADE_DATE; then serve the UI."""
+    try:
+        day = date.fromisoformat(trade_date)
+    except ValueError as error:
+        console.print(f"[red]error:[/red] --date {trade_date!r}: {error}")
+        raise typer.Exit(code=2) from error
+    settings = get_settings()
+    calendar = MarketCalendar(settings.market_parameters())
+    console.print(
+        f"[bold]gridmarket demo[/bold] — trade date {day} ({calendar.hours_in_day(day)} hours)"
+    )
+    console.print(f"database: {settings.database_url}")
+    summary = load_rts_gmlc_into_database(day, day)
+    print_import_summary(summary)
+
+    factory = make_session_factory(make_engine(settings.database_url))
+    certified_on = calendar.add_business_days(day, -30)
+    with unit_of_work(factory) as session:
+        seed_demo_participants(session, certified_on)
+        coordinators = registry(session)
+    table = Table(title="Scheduling coordinators")
+    for column in ("legal name", "status", "SCIDs", "resources"):
+        table.add_column(column)
+    for sc in coordinators:
+        table.add_row(sc.legal_name, sc.status, ", ".join(sc.scids), str(sc.resources_assigned))
+    console.print(table)
+
+    deadlines = Table(title=f"Day-ahead market for {day}")
+    deadlines.add_column("deadline")
+    deadlines.add_column("Pacific time")
+    for deadline in calendar.deadlines_for(day):
+        if deadline.hour_ending is None:
+            local = deadline.instant_utc.astimezone(calendar.timezone)
+            deadlines.add_row(deadline.name, local.strftime("%Y-%m-%d %H:%M %Z"))
+    console.print(deadlines)
+
+    if no_serve:
+        return
+    console.print(f"serving the UI at http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+    serve(host="127.0.0.1", port=port, workers=1)

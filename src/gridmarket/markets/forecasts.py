@@ -1,0 +1,142 @@
+"""Forecasts the markets run on: area load, variable resource output, reserve requirements.
+
+Day-ahead forecasts are hourly; real-time forecasts are 5-minute. Both are
+stored per network model and trade day, keyed by interval start in UTC.
+Loading a trade day again replaces nothing and duplicates nothing: days
+already stored are skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from gridmarket.calendar import MarketCalendar
+from gridmarket.markets.models import ForecastHorizon, ForecastKind, ForecastValue
+from gridmarket.network.models import NetworkModel
+from gridmarket.network.rts_gmlc_timeseries import day_ahead_series, real_time_series
+
+KIND_BY_SERIES = {
+    "area_load": ForecastKind.AREA_LOAD,
+    "resource_pmax": ForecastKind.RESOURCE_PMAX,
+    "reserve_requirement": ForecastKind.RESERVE_REQUIREMENT,
+}
+INSERT_BATCH_ROWS = 20_000
+
+
+@dataclass(frozen=True)
+class ForecastLoadSummary:
+    trade_date: date
+    day_ahead_values: int
+    real_time_values: int
+    already_loaded: bool
+
+
+def trade_days(first: date, last: date) -> list[date]:
+    """Every trade date from ``first`` to ``last`` inclusive."""
+    if last < first:
+        raise ValueError(f"last trade date {last} is before the first {first}")
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def load_rts_gmlc_forecasts(
+    session: Session,
+    model: NetworkModel,
+    source_dir: Path,
+    trade_date: date,
+    calendar: MarketCalendar,
+) -> ForecastLoadSummary:
+    """Store the day-ahead and real-time forecasts of one trade day from RTS-GMLC.
+
+    Example::
+
+        summary = load_rts_gmlc_forecasts(session, model, rts_dir, date(2020, 7, 15), calendar)
+        assert summary.day_ahead_values > 0
+    """
+    start = calendar.trade_day_start_utc(trade_date)
+    end = calendar.trade_day_end_utc(trade_date)
+    if _stored_count(session, model, start, end) > 0:
+        return ForecastLoadSummary(trade_date, 0, 0, already_loaded=True)
+    day_ahead = day_ahead_series(source_dir, start, end)
+    real_time = real_time_series(source_dir, start, end)
+    _insert(session, model, ForecastHorizon.DAY_AHEAD, day_ahead)
+    _insert(session, model, ForecastHorizon.REAL_TIME, real_time)
+    return ForecastLoadSummary(trade_date, day_ahead.height, real_time.height, already_loaded=False)
+
+
+def _stored_count(session: Session, model: NetworkModel, start: datetime, end: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(ForecastValue)
+            .where(
+                ForecastValue.network_model_id == model.id,
+                ForecastValue.interval_start_utc >= start,
+                ForecastValue.interval_start_utc < end,
+            )
+        )
+        or 0
+    )
+
+
+def _insert(
+    session: Session, model: NetworkModel, horizon: ForecastHorizon, series: pl.DataFrame
+) -> None:
+    rows = [
+        {
+            "network_model_id": model.id,
+            "horizon": horizon,
+            "kind": KIND_BY_SERIES[kind],
+            "object_id": object_id,
+            "interval_start_utc": start,
+            "interval_minutes": minutes,
+            "value_mw": value,
+        }
+        for start, minutes, kind, object_id, value in series.select(
+            "interval_start_utc", "interval_minutes", "kind", "object_id", "value_mw"
+        ).iter_rows()
+    ]
+    for offset in range(0, len(rows), INSERT_BATCH_ROWS):
+        session.execute(insert(ForecastValue), rows[offset : offset + INSERT_BATCH_ROWS])
+
+
+def forecast_frame(
+    session: Session,
+    model: NetworkModel,
+    horizon: ForecastHorizon,
+    start: datetime,
+    end: datetime,
+) -> pl.DataFrame:
+    """Stored forecasts of ``horizon`` from ``start`` (inclusive) to ``end`` (exclusive)."""
+    rows = session.execute(
+        select(
+            ForecastValue.interval_start_utc,
+            ForecastValue.interval_minutes,
+            ForecastValue.kind,
+            ForecastValue.object_id,
+            ForecastValue.value_mw,
+        )
+        .where(
+            ForecastValue.network_model_id == model.id,
+            ForecastValue.horizon == horizon,
+            ForecastValue.interval_start_utc >= start,
+            ForecastValue.interval_start_utc < end,
+        )
+        .order_by(ForecastValue.interval_start_utc, ForecastValue.kind, ForecastValue.object_id)
+    ).all()
+    return pl.DataFrame(
+        [(r[0], r[1], r[2].value, r[3], r[4]) for r in rows],
+        schema={
+            "interval_start_utc": pl.Datetime("us", "UTC"),
+            "interval_minutes": pl.Int64,
+            "kind": pl.Utf8,
+            "object_id": pl.Utf8,
+            "value_mw": pl.Float64,
+        },
+        orient="row",
+    )
