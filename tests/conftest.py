@@ -16,9 +16,10 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from gridmarket.config import get_settings
-from gridmarket.db.engine import make_engine
+from gridmarket.config import MarketParameters, get_settings
+from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.db.migrate import upgrade
+from gridmarket.resources.rts_import import import_rts_gmlc
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "GRIDMARKET_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
@@ -42,9 +43,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _fresh_postgres_database(worker: str) -> str:
+def _fresh_postgres_database(name: str) -> str:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"gridmarket_test_{worker}"
     try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -66,19 +66,26 @@ def data_dir() -> Path:
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> str:
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A freshly migrated database, one per backend for the whole test session."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gridmarket.sqlite'}"
     elif request.param == "postgresql":
-        url = _fresh_postgres_database(worker)
+        url = _fresh_postgres_database(f"gridmarket_test_{worker}")
     else:
         raise ValueError(f"unknown backend {request.param!r} in GRIDMARKET_TEST_BACKENDS")
     upgrade(url)
     return url
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty database (no migrations) for tests that set one up from scratch."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite'}"
+    return _fresh_postgres_database(f"gridmarket_empty_{worker}")
 
 
 @pytest.fixture(scope="session")
@@ -102,3 +109,11 @@ def db_session(engine: Engine) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture(scope="session")
+def rts_loaded(engine: Engine, data_dir: Path) -> Engine:
+    """The RTS-GMLC Master File, imported once per database backend."""
+    with unit_of_work(make_session_factory(engine)) as session:
+        import_rts_gmlc(session, data_dir / "rts-gmlc", MarketParameters())
+    return engine

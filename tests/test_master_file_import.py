@@ -29,14 +29,6 @@ from gridmarket.resources.rts_import import (
 )
 
 
-@pytest.fixture(scope="session")
-def rts_loaded(engine: Engine, data_dir: Path) -> Engine:
-    """The RTS-GMLC Master File, imported once per database backend."""
-    with unit_of_work(make_session_factory(engine)) as session:
-        import_rts_gmlc(session, data_dir / "rts-gmlc", MarketParameters())
-    return engine
-
-
 def _count(session: Session, table: type) -> int:
     return session.scalar(select(func.count()).select_from(table)) or 0
 

@@ -28,7 +28,7 @@ def registry(session: Session) -> list[ScSummary]:
             .join(ResourceAssignment, ResourceAssignment.scid_id == Scid.id)
             .where(ResourceAssignment.effective_to_utc.is_(None))
             .group_by(Scid.scheduling_coordinator_id)
-        ).tuples()
+        )
     }
     coordinators = session.scalars(
         select(SchedulingCoordinator)

@@ -37,7 +37,7 @@ def home(request: Request, session: SessionDep, parameters: ParametersDep) -> HT
         resource_type: count
         for resource_type, count in session.execute(
             select(Resource.resource_type, func.count()).group_by(Resource.resource_type)
-        ).tuples()
+        )
     }
     context = {
         "network": session.scalars(select(NetworkModel)).first(),

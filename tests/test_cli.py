@@ -1,0 +1,106 @@
+"""The command line: migrations, the RTS-GMLC load, the demo, and clear errors."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from gridmarket.cli.main import app
+from gridmarket.config import get_settings
+from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
+from gridmarket.markets.models import ForecastHorizon, ForecastKind, ForecastValue
+from gridmarket.participants.models import Scid
+from gridmarket.resources.models import Resource, ResourceAssignment
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_database_url(empty_database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The CLI pointed at a new empty database, on each backend."""
+    monkeypatch.setenv("GRIDMARKET_DATABASE_URL", empty_database_url)
+    get_settings.cache_clear()
+    yield empty_database_url
+    get_settings.cache_clear()
+
+
+def test_db_upgrade_reports_the_revision(cli_database_url: str) -> None:
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "0001" in result.output
+
+
+def test_demo_no_serve_certifies_eight_scs_and_assigns_every_resource(
+    cli_database_url: str,
+) -> None:
+    result = runner.invoke(app, ["demo", "--date", "2020-07-15", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    assert "Desert Thermal Generation" in result.output
+    with unit_of_work(make_session_factory(make_engine(cli_database_url))) as session:
+        assert session.scalar(select(func.count()).select_from(Scid)) == 8
+        unassigned = session.scalar(
+            select(func.count())
+            .select_from(Resource)
+            .where(~Resource.id.in_(select(ResourceAssignment.resource_pk)))
+        )
+        assert unassigned == 0
+    again = runner.invoke(app, ["demo", "--date", "2020-07-15", "--no-serve"])
+    assert again.exit_code == 0, again.output
+    assert "already loaded" in again.output
+
+
+def test_load_stores_forecasts_for_each_day_including_dst_days(cli_database_url: str) -> None:
+    result = runner.invoke(app, ["load", "rts-gmlc", "--from", "2020-03-08", "--to", "2020-03-08"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["load", "rts-gmlc", "--from", "2020-11-01"])
+    assert result.exit_code == 0, result.output
+    with unit_of_work(make_session_factory(make_engine(cli_database_url))) as session:
+
+        def area_1_values(horizon: ForecastHorizon) -> int:
+            return (
+                session.scalar(
+                    select(func.count())
+                    .select_from(ForecastValue)
+                    .where(
+                        ForecastValue.horizon == horizon,
+                        ForecastValue.kind == ForecastKind.AREA_LOAD,
+                        ForecastValue.object_id == "1",
+                    )
+                )
+                or 0
+            )
+
+        # 23 + 25 hourly values and 276 + 300 five-minute values.
+        assert area_1_values(ForecastHorizon.DAY_AHEAD) == 48
+        assert area_1_values(ForecastHorizon.REAL_TIME) == 576
+
+
+def test_a_bad_date_is_a_clear_error_not_a_traceback(cli_database_url: str) -> None:
+    result = runner.invoke(app, ["demo", "--date", "2020-02-30", "--no-serve"])
+    assert result.exit_code == 2
+    assert "--date '2020-02-30'" in result.output
+
+
+def test_a_corrupt_source_file_is_named_and_nothing_is_loaded(
+    cli_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(
+        get_settings().data_dir / "rts-gmlc" / "SourceData", data / "rts-gmlc" / "SourceData"
+    )
+    branch_csv = data / "rts-gmlc" / "SourceData" / "branch.csv"
+    branch_csv.write_text(
+        branch_csv.read_text().replace("A1,101,102,0.003,0.014", "A1,101,102,0.003,x")
+    )
+    monkeypatch.setenv("GRIDMARKET_DATA_DIR", str(data))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["load", "rts-gmlc"])
+    assert result.exit_code == 2
+    assert "branch.csv row 2, column 'X'" in result.output
+    with unit_of_work(make_session_factory(make_engine(cli_database_url))) as session:
+        assert session.scalar(select(func.count()).select_from(Resource)) == 0
