@@ -77,6 +77,17 @@ class ParticipantRules(_Group):
     officer_certification_due_day: int = 30
     meter_violation_notice_days: int = 14
     scid_length: int = 4
+    officer_certification_grace_days: int = 10
+    """Days after the officer certification due date before suspension *(assumed)*."""
+    exam_question_count: int = 10
+    exam_pass_mark_percent: int = 80
+    exam_max_attempts: int = 3
+    """Attempts per application *(assumed)*."""
+    exam_retake_wait_days: int = 1
+    """Calendar days between a failed attempt and the next *(assumed)*."""
+    exam_time_limit_minutes: int = 60
+    certification_expiry_warning_days: int = 30
+    """Notice this many days before a meter or telemetry certification expires *(assumed)*."""
 
 
 class ResourceRules(_Group):

@@ -64,6 +64,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
 
 from gridmarket.network.matpower import (
     GENCOST_PIECEWISE_LINEAR,
@@ -87,6 +88,9 @@ _BINDING_PRICE_TOLERANCE = 1e-6
 # Outer approximation: stop when the linearised cost is this close to the true cost.
 _OUTER_APPROXIMATION_GAP = 1e-9
 _OUTER_APPROXIMATION_ROUNDS = 60
+# Shift-factor method: add a branch limit once violated by more than this (pu flow).
+_SHIFT_FACTOR_FEASIBILITY = 1e-9
+_SHIFT_FACTOR_ROUNDS = 50
 
 
 class DcOpfError(RuntimeError):
@@ -252,8 +256,13 @@ class _Model:
     susceptance_pu: FloatArray
     shift_rad: FloatArray
     load_mw: FloatArray  # per in-service bus: Pd + Gs
-    reference_positions: IntArray
+    balance_rhs_pu: FloatArray  # per in-service bus: load less phase-shift injection
+    gen_bus: IntArray  # per in-service generator: position of its bus in bus_rows
+    b_bus: sp.csc_matrix  # B = A'·diag(b)·A over in-service buses
+    island: IntArray  # per in-service bus: its connected component
+    reference_positions: IntArray  # one per island
     limited_branches: IntArray  # positions (in branch_rows) of branches with a limit row
+    limit_incidence: sp.csr_matrix  # θ_f − θ_t of each limit row
     thermal_lower_rad: FloatArray  # per limited branch, the thermal part of its row bounds
     thermal_upper_rad: FloatArray
     quadratic_pu: FloatArray  # per in-service generator: c2 · base², in $/h per pu²
@@ -265,6 +274,8 @@ class _Model:
     row_lower: FloatArray
     row_upper: FloatArray
     col_cost: FloatArray
+    row_scale: FloatArray  # turns each row's units into per-unit power for the KKT check
+    n_epigraph: int
 
     @property
     def n_gen(self) -> int:
@@ -273,6 +284,10 @@ class _Model:
     @property
     def n_bus(self) -> int:
         return len(self.bus_rows)
+
+    @property
+    def n_limits(self) -> int:
+        return len(self.limited_branches)
 
     @property
     def is_quadratic(self) -> bool:
@@ -342,7 +357,8 @@ def _build_model(case: MatpowerCase, convention: str) -> _Model:
     limited = np.flatnonzero(np.isfinite(lower) | np.isfinite(upper))
 
     quadratic, linear, offset, pieces = _costs(case, gen_rows)
-    reference = _reference_positions(case, bus_rows, incidence, gen_bus)
+    # Islands are what branches with a non-zero susceptance hold together.
+    reference, island = _reference_positions(case, bus_rows, incidence[susceptance != 0], gen_bus)
 
     gen_incidence = sp.csc_matrix(
         (np.ones(n_gen), (gen_bus, np.arange(n_gen))), shape=(n_bus, n_gen)
@@ -388,8 +404,13 @@ def _build_model(case: MatpowerCase, convention: str) -> _Model:
         susceptance_pu=susceptance,
         shift_rad=shift_rad,
         load_mw=load_mw,
+        balance_rhs_pu=balance_rhs,
+        gen_bus=gen_bus,
+        b_bus=b_bus,
+        island=island,
         reference_positions=reference,
         limited_branches=limited,
+        limit_incidence=incidence[limited],
         thermal_lower_rad=thermal_lower[limited],
         thermal_upper_rad=thermal_upper[limited],
         quadratic_pu=quadratic * base * base,
@@ -401,6 +422,19 @@ def _build_model(case: MatpowerCase, convention: str) -> _Model:
         row_lower=np.concatenate(row_lower),
         row_upper=np.concatenate(row_upper),
         col_cost=np.concatenate([linear * base, np.zeros(n_bus), np.ones(n_epigraph)]),
+        # Balance rows are in pu; limit rows in rad, times |b| gives pu flow; segment rows
+        # are in $/h, divided by a typical price gives pu power.
+        row_scale=np.concatenate(
+            [
+                np.ones(n_bus),
+                np.where(susceptance[limited] != 0, np.abs(susceptance[limited]), 1.0),
+                np.full(
+                    len(pieces.gen),
+                    1.0 / max(1.0, float(np.max(np.abs(pieces.slope * base), initial=0))),
+                ),
+            ]
+        ),
+        n_epigraph=n_epigraph,
     )
 
 
@@ -532,11 +566,12 @@ def _piecewise(
 
 
 def _reference_positions(
-    case: MatpowerCase, bus_rows: IntArray, incidence: sp.csr_matrix, gen_bus: IntArray
-) -> IntArray:
-    """One fixed-angle bus per island: its type-3 bus, else its first generator bus."""
+    case: MatpowerCase, bus_rows: IntArray, connections: sp.csr_matrix, gen_bus: IntArray
+) -> tuple[IntArray, IntArray]:
+    """One fixed-angle bus per island (its type-3 bus, else its first generator bus),
+    and the island of every bus."""
     n_bus = len(bus_rows)
-    adjacency = incidence.T @ incidence
+    adjacency = connections.T @ connections
     n_islands, island = connected_components(adjacency, directed=False)
     is_reference = case.bus.bus_type[bus_rows] == 3
     candidates = np.flatnonzero(is_reference)
@@ -547,7 +582,10 @@ def _reference_positions(
     _, first = np.unique(island[fallback], return_index=True)
     extra = fallback[first]
     extra = extra[~has_reference[island[extra]]]
-    return np.unique(np.concatenate([candidates, extra])).astype(np.int64)
+    reference = np.unique(np.concatenate([candidates, extra])).astype(np.int64)
+    # Keep one reference per island (a file may mark several type-3 buses in one island).
+    _, first_per_island = np.unique(island[reference], return_index=True)
+    return reference[first_per_island], island.astype(np.int64)
 
 
 # --- solving ----------------------------------------------------------------------------
@@ -577,6 +615,7 @@ def _methods_for(model: _Model) -> Sequence[tuple[str, _Method]]:
     """Solution methods in the order they are tried."""
     if model.is_quadratic:
         return (
+            ("shift-factor-qp", _solve_shift_factors),
             ("highs-qp", lambda m, t: _solve_highs(m, t, {}, quadratic=True)),
             (
                 "highs-qp-no-presolve",
@@ -682,6 +721,115 @@ def _solve_highs(
     return _Solution(x=x, row_dual=row_dual, objective_usd_per_h=model.objective(x))
 
 
+def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
+    """The same optimum with the angles eliminated: generator outputs are the only
+    variables, each island has one balance row, and a branch limit becomes a row of
+    shift factors (∂(θ_f − θ_t)/∂P_g) only once a solution violates it.
+
+    HiGHS's active-set QP handles this small problem well, where the full B-θ QP of a
+    10,000-bus case defeats it. The bus prices and the angles of the full model are
+    recovered from one sparse factorisation of B, and the KKT check that follows is
+    done on the full B-θ model.
+    """
+    deadline = time.perf_counter() + time_limit_seconds
+    n_gen, n_bus, n_limits = model.n_gen, model.n_bus, model.n_limits
+    non_reference = np.setdiff1d(np.arange(n_bus), model.reference_positions)
+    try:
+        factor = splu(model.b_bus[non_reference][:, non_reference].tocsc(), permc_spec="COLAMD")
+    except RuntimeError as error:
+        raise _AttemptFailed(f"susceptance matrix cannot be factorised ({error})") from None
+
+    def solve_b(rhs: FloatArray) -> FloatArray:
+        """B⁻¹·rhs with the reference angles held at 0, for a vector or columns."""
+        result = np.zeros((n_bus, *rhs.shape[1:]))
+        if len(non_reference):
+            result[non_reference] = factor.solve(np.ascontiguousarray(rhs[non_reference]))
+        return result
+
+    n_islands = int(model.island.max()) + 1
+    island_balance = sp.csr_matrix(
+        (np.ones(n_gen), (model.island[model.gen_bus], np.arange(n_gen))), shape=(n_islands, n_gen)
+    )
+    island_load = np.bincount(model.island, weights=model.balance_rhs_pu, minlength=n_islands)
+    gen_incidence = sp.csr_matrix(
+        (np.ones(n_gen), (model.gen_bus, np.arange(n_gen))), shape=(n_bus, n_gen)
+    )
+    # Angles of the load alone (generators at 0): θ = B⁻¹(C_g·P) − θ_load.
+    limit_lower = model.row_lower[n_bus : n_bus + n_limits]
+    limit_upper = model.row_upper[n_bus : n_bus + n_limits]
+    limit_scale = model.row_scale[n_bus : n_bus + n_limits]
+    load_difference = model.limit_incidence @ solve_b(model.balance_rhs_pu)
+    # Piecewise-cost segment rows touch only generator and epigraph columns.
+    epigraph_columns = np.arange(n_gen + n_bus, n_gen + n_bus + model.n_epigraph)
+    segment_rows = model.matrix[n_bus + n_limits :][:, np.r_[np.arange(n_gen), epigraph_columns]]
+
+    monitored = np.zeros(0, dtype=np.int64)
+    shift_factors = np.zeros((0, n_gen))
+    for _ in range(_SHIFT_FACTOR_ROUNDS):
+        matrix = sp.vstack(
+            [
+                sp.hstack([island_balance, sp.csr_matrix((n_islands, model.n_epigraph))]),
+                sp.hstack(
+                    [
+                        sp.csr_matrix(shift_factors),
+                        sp.csr_matrix((len(monitored), model.n_epigraph)),
+                    ]
+                ),
+                segment_rows,
+            ]
+        ).tocsc()
+        columns = np.r_[np.arange(n_gen), epigraph_columns]
+        lp = _highs_lp(
+            matrix,
+            model.col_cost[columns],
+            model.col_lower[columns],
+            model.col_upper[columns],
+            np.concatenate(
+                [
+                    island_load,
+                    limit_lower[monitored] + load_difference[monitored],
+                    model.row_lower[n_bus + n_limits :],
+                ]
+            ),
+            np.concatenate(
+                [
+                    island_load,
+                    limit_upper[monitored] + load_difference[monitored],
+                    model.row_upper[n_bus + n_limits :],
+                ]
+            ),
+        )
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            raise _AttemptFailed("time limit reached")
+        hessian = model.hessian_diagonal()[columns] if model.is_quadratic else None
+        values, duals = _run_highs(lp, hessian, remaining, {})
+        p = values[:n_gen]
+        theta = solve_b(gen_incidence @ p - model.balance_rhs_pu)
+        difference = model.limit_incidence @ theta
+        violation = limit_scale * np.maximum(limit_lower - difference, difference - limit_upper)
+        violated = np.flatnonzero(violation > _SHIFT_FACTOR_FEASIBILITY)
+        violated = np.setdiff1d(violated, monitored)
+        if len(violated) == 0:
+            break
+        # Shift factors of the newly violated limits: rows of A_lim·B⁻¹ at generator buses.
+        sensitivity = solve_b(model.limit_incidence[violated].T.toarray())
+        monitored = np.concatenate([monitored, violated])
+        shift_factors = np.vstack([shift_factors, sensitivity[model.gen_bus].T])
+    else:
+        raise _AttemptFailed(f"limits still violated after {_SHIFT_FACTOR_ROUNDS} rounds")
+
+    # Duals of the full model: λ = ν(island) + B⁻¹·A_mon'·μ_mon (the PTDF form of the LMP).
+    island_price = duals[:n_islands]
+    limit_price = np.zeros(n_limits)
+    limit_price[monitored] = duals[n_islands : n_islands + len(monitored)]
+    congestion_part = solve_b(model.limit_incidence.T @ limit_price)
+    balance_price = island_price[model.island] + congestion_part
+    x = np.concatenate([p, theta, values[n_gen:]])
+    row_dual = np.concatenate([balance_price, limit_price, duals[n_islands + len(monitored) :]])
+    return _Solution(x=x, row_dual=row_dual, objective_usd_per_h=model.objective(x))
+
+
 def _solve_outer_approximation(model: _Model, time_limit_seconds: float) -> _Solution:
     """The QP as a sequence of LPs: each quadratic cost becomes an epigraph variable
     bounded below by tangent lines, and a tangent is added at each new dispatch until
@@ -743,11 +891,12 @@ def _solve_outer_approximation(model: _Model, time_limit_seconds: float) -> _Sol
 
 
 def _kkt_residual(model: _Model, solution: _Solution) -> float:
-    """Largest violation of the KKT conditions of the QP, in per unit.
+    """Largest violation of the optimality (KKT) conditions, in per-unit power.
 
-    Uses the projection form: x is optimal with multipliers y iff x = clip(x − z/s)
-    and Ax = clip(Ax − y/s) on their bounds, with z = c + Qx − A'y the reduced costs and
-    s a cost scale; this covers primal feasibility, dual signs and complementarity.
+    Uses the projection form: x is optimal with row multipliers y iff x = clip(x − z/s)
+    on the column bounds and Ax = clip(Ax − y/s) on the row bounds, where z = c + Qx − A'y
+    are the reduced costs and s a price scale. This one measure covers primal
+    feasibility, the signs of the multipliers and complementarity.
     """
     x, y = solution.x, solution.row_dual
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
@@ -756,7 +905,11 @@ def _kkt_residual(model: _Model, solution: _Solution) -> float:
     reduced_cost = model.col_cost + model.hessian_diagonal() * x - model.matrix.T @ y
     scale = max(1.0, float(np.max(np.abs(model.col_cost))), float(np.max(np.abs(y), initial=0)))
     column_residual = x - np.clip(x - reduced_cost / scale, model.col_lower, model.col_upper)
-    row_residual = activity - np.clip(activity - y / scale, model.row_lower, model.row_upper)
+    # Angles (rad) and epigraphs ($/h) have no natural pu scale; their reduced costs must
+    # vanish (they are free), which the clip already demands.
+    row_residual = model.row_scale * (
+        activity - np.clip(activity - y / scale, model.row_lower, model.row_upper)
+    )
     return float(
         max(np.max(np.abs(column_residual), initial=0), np.max(np.abs(row_residual), initial=0))
     )

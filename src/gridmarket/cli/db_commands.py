@@ -13,14 +13,16 @@ console = Console()
 
 
 @db_app.command("upgrade")
-def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+def upgrade(revision: str = typer.Argument("heads", help="Target revision.")) -> None:
     """Apply migrations up to REVISION (default: the latest)."""
     url = get_settings().database_url
     migrate.upgrade(url, revision)
-    console.print(f"database at revision [bold]{migrate.current_revision(url)}[/bold]")
+    revisions = ", ".join(sorted(migrate.current_revisions(url))) or "empty"
+    console.print(f"database at revision [bold]{revisions}[/bold]")
 
 
 @db_app.command("current")
 def current() -> None:
     """Print the database's current revision."""
-    console.print(migrate.current_revision(get_settings().database_url) or "empty")
+    revisions = migrate.current_revisions(get_settings().database_url)
+    console.print(", ".join(sorted(revisions)) or "empty")

@@ -6,6 +6,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -17,8 +20,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database at ``database_url`` up to ``revision``."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Bring the database at ``database_url`` up to ``revision`` (every head by default).
+
+    Areas add their tables in their own revisions, which may branch from a
+    common parent and are joined again by merge revisions.
+    """
     command.upgrade(alembic_config(database_url), revision)
 
 
@@ -26,13 +33,16 @@ def downgrade(database_url: str, revision: str) -> None:
     command.downgrade(alembic_config(database_url), revision)
 
 
-def current_revision(database_url: str) -> str | None:
-    from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
-
+def current_revisions(database_url: str) -> set[str]:
+    """The revisions the database is at (one per head when branches are open)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+            return set(MigrationContext.configure(connection).get_current_heads())
     finally:
         engine.dispose()
+
+
+def head_revisions() -> set[str]:
+    """The heads of the migration scripts: a database at these is up to date."""
+    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())

@@ -213,7 +213,7 @@ class Generator:
 
         Example::
 
-            >>> unit = read_rts_gmlc(dir).generator("101_STEAM_3")  # doctest: +SKIP
+            >>> unit = read_rts_gmlc(rts_dir).generator("101_STEAM_3")  # doctest: +SKIP
             >>> round(unit.cost_at_mw(30.0), 2)  # doctest: +SKIP
             841.58
         """

@@ -44,7 +44,6 @@ Example::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -376,7 +375,8 @@ def _build_real_time(
 ) -> tuple[_Series, ...]:
     del files  # cache key only
     system = _system(key)
-    day_ahead = {(s.kind, s.object_id): s for s in _build_day_ahead_for(system, include_inflow)}
+    hourly = _day_ahead_catalog(system.source_dir, include_inflow)
+    day_ahead = {(s.kind, s.object_id): s for s in hourly}
     series: list[_Series] = []
     for pointer in system.timeseries_pointers:
         if pointer.simulation != "REAL_TIME":
@@ -390,10 +390,6 @@ def _build_real_time(
             else:
                 series.append(_from_day_ahead(system, pointer, day_ahead, kind, object_id))
     return _sorted(series)
-
-
-def _build_day_ahead_for(system: RtsSystem, include_inflow: bool) -> tuple[_Series, ...]:
-    return _day_ahead_catalog(system.source_dir, include_inflow)
 
 
 def _real_time_area_load(system: RtsSystem, pointer: TimeseriesPointer) -> _Series:
@@ -506,8 +502,8 @@ def _frame(catalog: tuple[_Series, ...], start_utc: datetime, end_utc: datetime)
                 file=item.source,
             )
         step = item.interval_minutes * _US_PER_MINUTE
-        first = math.ceil((start_us - item.start_utc_us) / step)
-        stop = math.ceil((end_us - item.start_utc_us) / step)
+        first = -(-(start_us - item.start_utc_us) // step)  # ceiling division
+        stop = -(-(end_us - item.start_utc_us) // step)
         if stop <= first:
             continue
         times.append(item.start_utc_us + step * np.arange(first, stop, dtype=np.int64))

@@ -108,7 +108,8 @@ class Resource(Base):
     min_up_hours: Mapped[int] = mapped_column(Integer)
     min_down_hours: Mapped[int] = mapped_column(Integer)
     max_starts_per_day: Mapped[int | None] = mapped_column(Integer)
-    startup_time_hours: Mapped[Decimal] = mapped_column(Quantity())
+    startup_time_hours: Mapped[Decimal | None] = mapped_column(Quantity())
+    """How long a start takes; None when the source data does not say."""
     startup_cost_usd: Mapped[Decimal] = mapped_column(Money())
     min_load_cost_usd_per_hour: Mapped[Decimal] = mapped_column(Money())
     fuel_price_usd_per_mmbtu: Mapped[Decimal | None] = mapped_column(UnitPrice())

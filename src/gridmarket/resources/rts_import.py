@@ -252,7 +252,9 @@ def _add_generators(
                 ramp_rate_mw_per_min=_decimal(unit.ramp_mw_per_min),
                 min_up_hours=unit.min_up_hours,
                 min_down_hours=unit.min_down_hours,
-                startup_time_hours=_decimal(unit.start_time_hot_hours),
+                # RTS-GMLC gives the off-time that makes a start hot, not how
+                # long a start takes, so the start-up time is left unknown.
+                startup_time_hours=None,
                 startup_cost_usd=_decimal(round(unit.start_up_cost_usd, 6)),
                 min_load_cost_usd_per_hour=_decimal(round(unit.no_load_cost_usd_per_hour, 6)),
                 fuel_price_usd_per_mmbtu=_decimal(unit.fuel_price_usd_per_mmbtu),
@@ -315,7 +317,7 @@ def _add_area_loads(session: Session, system: RtsSystem, dlaps: dict[int, Aggreg
                 ramp_rate_mw_per_min=Decimal(0),
                 min_up_hours=0,
                 min_down_hours=0,
-                startup_time_hours=Decimal(0),
+                startup_time_hours=None,
                 startup_cost_usd=Decimal(0),
                 min_load_cost_usd_per_hour=Decimal(0),
                 metering_type=MeteringType.SC_METERED,

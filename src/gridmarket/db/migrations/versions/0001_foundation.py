@@ -287,7 +287,7 @@ def upgrade() -> None:
         sa.Column("min_up_hours", sa.Integer(), nullable=False),
         sa.Column("min_down_hours", sa.Integer(), nullable=False),
         sa.Column("max_starts_per_day", sa.Integer(), nullable=True),
-        sa.Column("startup_time_hours", sa.Numeric(precision=16, scale=6), nullable=False),
+        sa.Column("startup_time_hours", sa.Numeric(precision=16, scale=6), nullable=True),
         sa.Column("startup_cost_usd", sa.Numeric(precision=20, scale=6), nullable=False),
         sa.Column("min_load_cost_usd_per_hour", sa.Numeric(precision=20, scale=6), nullable=False),
         sa.Column("fuel_price_usd_per_mmbtu", sa.Numeric(precision=16, scale=6), nullable=True),

@@ -1,0 +1,74 @@
+"""Put the families together into one clearing model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridmarket.clearing.formulation.bids import (
+    DemandBlock,
+    StorageBlock,
+    VirtualBlock,
+    add_demand,
+    add_storage,
+    add_virtual_bids,
+)
+from gridmarket.clearing.formulation.network import NetworkBlock, add_network
+from gridmarket.clearing.formulation.reserves import ReserveBlock, add_reserves
+from gridmarket.clearing.formulation.units import UnitBlock, add_units
+from gridmarket.clearing.inputs import ClearingInput
+from gridmarket.clearing.linear_model import FloatArray, LinearModel
+from gridmarket.network.losses import LossLinearisation
+
+
+@dataclass
+class ClearingModel:
+    """A built model and the index blocks to read its solution by family."""
+
+    input: ClearingInput
+    model: LinearModel
+    network: NetworkBlock
+    units: UnitBlock
+    reserves: ReserveBlock | None
+    demand: DemandBlock
+    virtual: VirtualBlock | None
+    storage: StorageBlock | None
+
+
+def fixed_demand_by_bus(inp: ClearingInput) -> FloatArray:
+    """Fixed demand summed per bus ``(bus, period)``."""
+    net = inp.network
+    bus = net.bus_index(inp.demand.bus_ids, table="DemandBids", field="bus_ids")
+    total = np.zeros((net.n_buses, inp.periods.count))
+    np.add.at(total, bus, inp.demand.fixed_mw)
+    return total
+
+
+def build_clearing_model(
+    inp: ClearingInput, ptdf: FloatArray, losses: LossLinearisation, *, integer: bool = True
+) -> ClearingModel:
+    """Build every family of the clearing model; ``integer=False`` relaxes commitment.
+
+    ``ptdf`` is ``(branch, bus)`` to the load-distributed reference (only
+    monitored rows are used).
+    """
+    model = LinearModel()
+    network = add_network(model, inp, ptdf, losses, fixed_demand_by_bus(inp))
+    with_reserves = inp.reserves is not None
+    units = add_units(model, inp.units, inp.periods, inp.penalties,
+                      with_reserves=with_reserves, integer=integer)
+    unit_bus = inp.network.bus_index(inp.units.bus_ids, table="UnitOffers", field="bus_ids")
+    network.add_injection(model, units.output, unit_bus, sign=1.0)
+    reserves = None
+    if inp.reserves is not None:
+        reserves = add_reserves(model, inp.units, units, inp.reserves, inp.network, inp.periods,
+                                inp.penalties)
+    demand = add_demand(model, inp.demand, inp.network, inp.periods, network)
+    virtual = None
+    if inp.virtual_bids is not None:
+        virtual = add_virtual_bids(model, inp.virtual_bids, inp.network, inp.periods, network)
+    storage = None
+    if inp.storage is not None:
+        storage = add_storage(model, inp.storage, inp.network, inp.periods, network)
+    return ClearingModel(inp, model, network, units, reserves, demand, virtual, storage)

@@ -1,0 +1,141 @@
+"""Ancillary services family: awards, coupling with energy, zonal requirements.
+
+Awards ``r_i,t,q`` are bounded by the offer and by what the unit can ramp within
+the product's response time (``ramp rate × minutes``). An online unit's
+regulation and spinning awards (and non-spinning, unless quick-start) need
+``r ≤ offer·u``. Awards enter the unit's capacity rows (see
+:mod:`~gridmarket.clearing.formulation.units`).
+
+Requirements cascade so a better product substitutes for a lower one: for each
+zone ``z``
+
+    Σ ru                ≥ R_ru                   − short_ru
+    Σ (ru + sp)         ≥ R_ru + R_sp            − short_sp
+    Σ (ru + sp + ns)    ≥ R_ru + R_sp + R_ns     − short_ns
+    Σ rd                ≥ R_rd                   − short_rd
+
+so the clearing price of a product is the sum of the duals of every row it
+counts towards (regulation up ≥ spinning ≥ non-spinning).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridmarket.clearing.formulation.units import UnitBlock
+from gridmarket.clearing.inputs import (
+    N_PRODUCTS,
+    Network,
+    Penalties,
+    Periods,
+    ReserveProduct,
+    ReserveRequirements,
+    UnitOffers,
+)
+from gridmarket.clearing.linear_model import FloatArray, IntArray, LinearModel
+
+RU, RD, SP, NS = (ReserveProduct.REG_UP, ReserveProduct.REG_DOWN, ReserveProduct.SPIN,
+                  ReserveProduct.NON_SPIN)
+# Row of each product → the products that count towards it (the cascade).
+COUNTS_TOWARDS: dict[ReserveProduct, tuple[ReserveProduct, ...]] = {
+    RU: (RU,),
+    SP: (RU, SP),
+    NS: (RU, SP, NS),
+    RD: (RD,),
+}
+
+
+@dataclass
+class ReserveBlock:
+    """Indices of the reserve family."""
+
+    award: IntArray
+    """``(unit, period, product)`` columns, -1 where nothing is offered."""
+    shortfall: IntArray
+    """``(product, zone, period)`` columns."""
+    requirement_rows: IntArray
+    """``(product, zone, period)`` rows of the cascade, -1 where nothing is required."""
+    online_rows: IntArray
+    zone_members: np.ndarray
+    """``(zone, unit)`` membership."""
+
+
+def cumulative_requirement(reserves: ReserveRequirements) -> FloatArray:
+    """Right-hand side of each cascade row ``(product, zone, period)``."""
+    req = reserves.requirement_mw
+    out = np.zeros_like(req)
+    for row, members in COUNTS_TOWARDS.items():
+        out[row] = req[list(members)].sum(axis=0)
+    return out
+
+
+def award_limit_mw(units: UnitOffers, reserves: ReserveRequirements) -> FloatArray:
+    """Upper bound of each award ``(unit, period, product)``: offer and ramp capability."""
+    ramp = np.stack([units.ramp_up_mw_per_min, units.ramp_down_mw_per_min,
+                     units.ramp_up_mw_per_min, units.ramp_up_mw_per_min], axis=1)  # (n, P)
+    reach = ramp[:, None, :] * reserves.response_minutes[None, None, :]
+    return np.asarray(np.minimum(units.reserve_offer_mw, reach))
+
+
+def add_reserves(
+    model: LinearModel,
+    units: UnitOffers,
+    unit_block: UnitBlock,
+    reserves: ReserveRequirements,
+    network: Network,
+    periods: Periods,
+    penalties: Penalties,
+) -> ReserveBlock:
+    """Add awards, their coupling with commitment and energy, and the requirements."""
+    n, nt, hours = units.n_units, periods.count, periods.hours
+    limit = award_limit_mw(units, reserves)
+    award = model.add_columns((n, nt, N_PRODUCTS), upper=limit,
+                              cost=units.reserve_price_usd_per_mw * hours[None, :, None],
+                              mask=limit > 0)
+
+    online_only = np.ones((n, 1, N_PRODUCTS), dtype=bool)
+    online_only[:, 0, NS] = ~units.quick_start
+    online_rows = model.add_rows((n, nt, N_PRODUCTS), upper=0.0,
+                                 mask=(award >= 0) & online_only)
+    model.add_terms(online_rows, award, 1.0)
+    model.add_terms(online_rows, unit_block.commit[:, :, None], -limit)
+
+    rows = unit_block.rows
+    for product in (RU, SP, NS):
+        model.add_terms(rows["capacity"], award[:, :, product], 1.0)
+    for product in (RU, SP):
+        model.add_terms(rows["startup_capability"], award[:, :, product], 1.0)
+        model.add_terms(rows["shutdown_capability"], award[:, :, product], 1.0)
+    model.add_terms(rows["min_output"], award[:, :, RD], -1.0)
+
+    need = cumulative_requirement(reserves)
+    nz = reserves.n_zones
+    requirement_rows = model.add_rows((N_PRODUCTS, nz, nt), lower=need, mask=need > 0)
+    shortfall = model.add_columns(
+        (N_PRODUCTS, nz, nt), upper=need,
+        cost=penalties.reserve_shortfall_usd_per_mw[:, None, None] * hours[None, None, :],
+        mask=need > 0,
+    )
+    model.add_terms(requirement_rows, shortfall, 1.0)
+    unit_bus = network.bus_index(units.bus_ids, table="UnitOffers", field="bus_ids")
+    members = np.stack([network.areas_index(areas)[unit_bus] for areas in reserves.zone_areas]
+                       ) if nz else np.zeros((0, n), dtype=bool)
+    for row, products in COUNTS_TOWARDS.items():
+        for product in products:
+            # (zone, unit, period): every member unit's award counts towards the row.
+            model.add_terms(requirement_rows[row][:, None, :], award[None, :, :, product],
+                            members[:, :, None].astype(np.float64))
+    return ReserveBlock(award, shortfall, requirement_rows, online_rows, members)
+
+
+def reserve_prices(block: ReserveBlock, row_dual: FloatArray, hours: FloatArray) -> FloatArray:
+    """Clearing price per product, zone and period ($/MW per hour) from the cascade duals."""
+    rows = block.requirement_rows
+    dual = np.where(rows >= 0, row_dual[np.clip(rows, 0, None)], 0.0) / hours[None, None, :]
+    prices = np.zeros_like(dual)
+    for row, products in COUNTS_TOWARDS.items():
+        for product in products:
+            prices[product] += dual[row]
+    return prices
