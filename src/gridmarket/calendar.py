@@ -472,7 +472,7 @@ class MarketCalendar:
             ),
         ]
         for months in rules.later_recalculation_months:
-            publication = self.next_business_day_on_or_after(_add_months(trade_date, months))
+            publication = self.next_business_day_on_or_after(add_months(trade_date, months))
             schedule.append(ScheduledStatement(f"{RECALCULATION_STATEMENT}_{months}m", publication))
         return schedule
 
@@ -669,7 +669,7 @@ class MarketCalendar:
         return instant
 
 
-def _add_months(day: date, months: int) -> date:
+def add_months(day: date, months: int) -> date:
     """``day`` plus calendar months, clamped to a shorter month's end (31 Jan + 1M = 28/29 Feb)."""
     year, month_index = divmod(day.month - 1 + months, MONTHS_PER_YEAR)
     target_year, target_month = day.year + year, month_index + 1

@@ -121,6 +121,22 @@ class AccessRules(_Group):
     upload_limit_bytes: int = 15 * 1024 * 1024
     download_limit_records: int = 200_000
     public_aggregate_bid_delay_days: int = 90
+    max_token_lifetime_days: int = 365
+    """An API token expires within this many days of its creation."""
+    session_lifetime_minutes: int = 8 * 60
+    """A web session (login cookie) lasts this long, then the person logs in again."""
+    max_failed_logins: int = 5
+    """This many failed logins within ``failed_login_window_minutes`` lock the account."""
+    failed_login_window_minutes: int = 15
+    lockout_minutes: int = 15
+    min_password_length: int = 12
+    password_time_cost: int = 3
+    """Argon2id iterations; changing the argon2id settings rehashes each password at
+    its next successful login."""
+    password_memory_kib: int = 64 * 1024
+    password_parallelism: int = 4
+    audit_page_max_records: int = 1000
+    """The largest page of audit entries one request returns."""
 
 
 class CreditRules(_Group):

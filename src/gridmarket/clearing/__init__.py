@@ -1,1 +1,39 @@
 """The market clearing engine. Pure library: typed input in, typed result out; no database."""
+
+from gridmarket.clearing.highs_session import ClearingFailed
+from gridmarket.clearing.ifm import clear_day_ahead
+from gridmarket.clearing.inputs import (
+    AggregatedNodes,
+    ClearingInput,
+    DemandBids,
+    InputError,
+    Network,
+    Penalties,
+    Periods,
+    ReserveProduct,
+    ReserveRequirements,
+    SolverSettings,
+    Storage,
+    UnitOffers,
+    VirtualBids,
+)
+from gridmarket.clearing.result import ClearingResult
+
+__all__ = [
+    "AggregatedNodes",
+    "ClearingFailed",
+    "ClearingInput",
+    "ClearingResult",
+    "DemandBids",
+    "InputError",
+    "Network",
+    "Penalties",
+    "Periods",
+    "ReserveProduct",
+    "ReserveRequirements",
+    "SolverSettings",
+    "Storage",
+    "UnitOffers",
+    "VirtualBids",
+    "clear_day_ahead",
+]

@@ -28,7 +28,7 @@ import numpy as np
 from gridmarket.clearing.formulation.reserves import award_limit_mw
 from gridmarket.clearing.formulation.units import effective_segments
 from gridmarket.clearing.inputs import ClearingInput, ReserveProduct
-from gridmarket.clearing.inputs._checks import BoolArray, FloatArray
+from gridmarket.clearing.inputs._checks import BoolArray
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -126,13 +126,13 @@ class _Checker:
 
     # -- helpers ---------------------------------------------------------------------
     def _report(self, check: str, mask: np.ndarray, names: np.ndarray, detail: str,
-                magnitude: np.ndarray, explanation: np.ndarray | None = None) -> None:
+                magnitude: np.ndarray, explainable: bool = False) -> None:
         """Record a finding for each True of ``mask`` ``(element, period[, segment])``."""
         for index in zip(*np.nonzero(mask), strict=True):
             element, period = int(index[0]), int(index[1])
             segment = int(index[2]) if len(index) > 2 else None
             reasons: tuple[str, ...] = ()
-            if explanation is not None:
+            if explainable:
                 reasons = self._reasons(element, period)
             finding = Finding(check, str(names[element]), period, detail,
                               float(magnitude[index]), segment, reasons)
@@ -246,7 +246,7 @@ class _Checker:
         lmp = self.p.lmp_usd_per_mwh[self.unit_bus][:, :, None]
         dear = (x > mwtol) & (price > lmp + ptol)
         cheap = (x < width - mwtol) & (price < lmp - ptol)
-        explain = np.ones(1)
+        explain = True
         self._report("offer_prices", dear, units.unit_ids,
                      "accepted segment priced above its LMP", price - lmp, explain)
         self._report("offer_prices", cheap, units.unit_ids,

@@ -53,6 +53,9 @@ Example::
 from __future__ import annotations
 
 import math
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -85,9 +88,7 @@ _POWERMODELS_ANGLE_PAD_RAD = 1.0472
 _KKT_TOLERANCE = 1e-6
 # A branch whose limit dual is below this ($/MWh) is not reported as binding.
 _BINDING_PRICE_TOLERANCE = 1e-6
-# Outer approximation: stop when the linearised cost is this close to the true cost.
-_OUTER_APPROXIMATION_GAP = 1e-9
-_OUTER_APPROXIMATION_ROUNDS = 60
+_OUTER_APPROXIMATION_ROUNDS = 100
 # Shift-factor method: add a branch limit once violated by more than this (pu flow).
 _SHIFT_FACTOR_FEASIBILITY = 1e-9
 _SHIFT_FACTOR_ROUNDS = 50
@@ -660,34 +661,63 @@ def _highs_bounds(values: FloatArray) -> FloatArray:
     return np.clip(values, -highspy.kHighsInf, highspy.kHighsInf)
 
 
-def _run_highs(
-    lp: highspy.HighsLp,
-    hessian_diagonal: FloatArray | None,
-    time_limit_seconds: float,
-    options: dict[str, Any],
-) -> tuple[FloatArray, FloatArray]:
-    """Solve with HiGHS; (column values, row duals) or :class:`_AttemptFailed`."""
-    highs = highspy.Highs()
-    highs.setOptionValue("output_flag", False)
+def _new_highs(time_limit_seconds: float, options: dict[str, Any]) -> highspy.Highs:
+    highs = _quiet_highs()
     highs.setOptionValue("time_limit", float(time_limit_seconds))
     for name, value in options.items():
         highs.setOptionValue(name, value)
-    if hessian_diagonal is not None:
+    return highs
+
+
+def _quiet_highs() -> highspy.Highs:
+    """A silent HiGHS instance. The first one of a process prints a banner on the C-level
+    stdout before any option can be set, which would corrupt ``--json`` output, so
+    that one is created with file descriptor 1 pointed at /dev/null."""
+    global _banner_suppressed
+    with _banner_lock:
+        if not _banner_suppressed:
+            sys.stdout.flush()
+            saved_stdout = os.dup(1)
+            try:
+                with open(os.devnull, "w") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+                    highs = highspy.Highs()
+            finally:
+                os.dup2(saved_stdout, 1)
+                os.close(saved_stdout)
+            _banner_suppressed = True
+        else:
+            highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
+
+
+_banner_lock = threading.Lock()
+_banner_suppressed = False
+
+
+def _load(highs: highspy.Highs, lp: highspy.HighsLp, hessian_diagonal: FloatArray | None) -> None:
+    if hessian_diagonal is None:
+        status = highs.passModel(lp)
+    else:
         model = highspy.HighsModel()
         model.lp_ = lp
         columns = np.flatnonzero(hessian_diagonal)
         # Triangular column-wise Hessian holding only the diagonal.
-        starts = np.searchsorted(columns, np.arange(lp.num_col_ + 1)).astype(np.int32)
         model.hessian_.dim_ = lp.num_col_
         model.hessian_.format_ = highspy.HessianFormat.kTriangular
-        model.hessian_.start_ = starts
+        model.hessian_.start_ = np.searchsorted(columns, np.arange(lp.num_col_ + 1)).astype(
+            np.int32
+        )
         model.hessian_.index_ = columns.astype(np.int32)
         model.hessian_.value_ = hessian_diagonal[columns]
         status = highs.passModel(model)
-    else:
-        status = highs.passModel(lp)
     if status == highspy.HighsStatus.kError:
         raise _AttemptFailed("HiGHS rejected the model")
+
+
+def _optimum(highs: highspy.Highs) -> tuple[FloatArray, FloatArray]:
+    """Run HiGHS; (column values, row duals) of an optimum, else :class:`_AttemptFailed`."""
     highs.run()
     model_status = highs.getModelStatus()
     if model_status != highspy.HighsModelStatus.kOptimal:
@@ -702,6 +732,18 @@ def _run_highs(
     if not solution.value_valid or not solution.dual_valid:
         raise _AttemptFailed("HiGHS reported optimal but returned no primal/dual solution")
     return np.asarray(solution.col_value), np.asarray(solution.row_dual)
+
+
+def _run_highs(
+    lp: highspy.HighsLp,
+    hessian_diagonal: FloatArray | None,
+    time_limit_seconds: float,
+    options: dict[str, Any],
+) -> tuple[FloatArray, FloatArray]:
+    """Solve once with HiGHS; (column values, row duals) or :class:`_AttemptFailed`."""
+    highs = _new_highs(time_limit_seconds, options)
+    _load(highs, lp, hessian_diagonal)
+    return _optimum(highs)
 
 
 def _solve_highs(
@@ -831,62 +873,68 @@ def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
 
 
 def _solve_outer_approximation(model: _Model, time_limit_seconds: float) -> _Solution:
-    """The QP as a sequence of LPs: each quadratic cost becomes an epigraph variable
-    bounded below by tangent lines, and a tangent is added at each new dispatch until
-    the linearised cost matches the true cost. Exact in the limit; the LMPs are the
-    duals of the final LP, whose tangents pass through the optimal dispatch."""
+    """The QP as a sequence of LPs (Kelley's cutting planes): each quadratic cost becomes
+    an epigraph variable bounded below by tangent lines, and after every LP a tangent is
+    added at the new dispatch, until the LP optimum passes the KKT check of the QP.
+    The LP is re-solved from the previous basis, so each round costs a few pivots."""
     deadline = time.perf_counter() + time_limit_seconds
+    n_rows, n_cols = model.matrix.shape
     curved = np.flatnonzero(model.quadratic_pu > 0)
+    n_curved = len(curved)
     c2 = model.quadratic_pu[curved]
     c1 = model.linear_pu[curved]
-    p_min = model.col_lower[curved]
-    p_max = model.col_upper[curved]
-    # Start with tangents at 17 evenly spaced points of each generator's range.
-    tangent_points = [p_min + (p_max - p_min) * share for share in np.linspace(0, 1, 17)]
-    n_cols = model.matrix.shape[1]
     col_cost = model.col_cost.copy()
-    col_cost[curved] = 0.0  # the cost of curved generators moves into the epigraphs
-    x = np.zeros(n_cols)
-    row_dual = np.zeros(model.matrix.shape[0])
-    for _ in range(_OUTER_APPROXIMATION_ROUNDS):
-        points = np.concatenate(tangent_points)
-        owner = np.tile(np.arange(len(curved)), len(tangent_points))
-        # t ≥ c2·p0² + c1·p0 + (2·c2·p0 + c1)(p − p0)  ⇔  t − slope·p ≥ −c2·p0²
+    col_cost[curved] = 0.0  # the cost of curved generators moves into their epigraphs
+
+    def tangents(points: FloatArray, owner: IntArray) -> tuple[sp.csr_matrix, FloatArray]:
+        """Rows t − (2·c2·p0 + c1)·p ≥ −c2·p0² over the columns [x, t]."""
         slope = 2 * c2[owner] * points + c1[owner]
-        cuts = sp.hstack(
-            [
-                sp.csr_matrix(
-                    (-slope, (np.arange(len(owner)), curved[owner])), shape=(len(owner), n_cols)
-                ),
-                sp.csr_matrix(
-                    (np.ones(len(owner)), (np.arange(len(owner)), owner)),
-                    shape=(len(owner), len(curved)),
-                ),
-            ]
+        rows = np.arange(len(owner))
+        matrix = sp.csr_matrix(
+            (
+                np.concatenate([-slope, np.ones(len(owner))]),
+                (np.tile(rows, 2), np.concatenate([curved[owner], n_cols + owner])),
+            ),
+            shape=(len(owner), n_cols + n_curved),
         )
-        matrix = sp.vstack(
-            [sp.hstack([model.matrix, sp.csr_matrix((model.matrix.shape[0], len(curved)))]), cuts]
-        ).tocsc()
-        lp = _highs_lp(
-            matrix,
-            np.concatenate([col_cost, np.ones(len(curved))]),
-            np.concatenate([model.col_lower, np.full(len(curved), -np.inf)]),
-            np.concatenate([model.col_upper, np.full(len(curved), np.inf)]),
-            np.concatenate([model.row_lower, -c2[owner] * points * points]),
-            np.concatenate([model.row_upper, np.full(len(owner), np.inf)]),
-        )
+        return matrix, -c2[owner] * points * points
+
+    # Start with tangents at 17 evenly spaced points of each generator's range.
+    share = np.repeat(np.linspace(0.0, 1.0, 17), n_curved)
+    owner = np.tile(np.arange(n_curved), 17)
+    p_min, p_max = model.col_lower[curved], model.col_upper[curved]
+    cuts, cut_lower = tangents(p_min[owner] + (p_max - p_min)[owner] * share, owner)
+    lp = _highs_lp(
+        sp.vstack([sp.hstack([model.matrix, sp.csr_matrix((n_rows, n_curved))]), cuts]).tocsc(),
+        np.concatenate([col_cost, np.ones(n_curved)]),
+        np.concatenate([model.col_lower, np.full(n_curved, -np.inf)]),
+        np.concatenate([model.col_upper, np.full(n_curved, np.inf)]),
+        np.concatenate([model.row_lower, cut_lower]),
+        np.concatenate([model.row_upper, np.full(len(owner), np.inf)]),
+    )
+    highs = _new_highs(time_limit_seconds, {"solver": "simplex"})
+    _load(highs, lp, None)
+    every_curved = np.arange(n_curved)
+    for _ in range(_OUTER_APPROXIMATION_ROUNDS):
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             raise _AttemptFailed("time limit reached")
-        values, duals = _run_highs(lp, None, remaining, {"solver": "simplex"})
+        highs.setOptionValue("time_limit", remaining)
+        values, duals = _optimum(highs)
         x = values[:n_cols]
-        row_dual = duals[: model.matrix.shape[0]]
-        p = x[curved]
-        true_cost = c2 * p * p + c1 * p
-        gap = float(np.sum(true_cost - values[n_cols:]))
-        if gap <= _OUTER_APPROXIMATION_GAP * max(1.0, abs(model.objective(x))):
-            return _Solution(x=x, row_dual=row_dual, objective_usd_per_h=model.objective(x))
-        tangent_points.append(p)
+        candidate = _Solution(x=x, row_dual=duals[:n_rows], objective_usd_per_h=model.objective(x))
+        if _kkt_residual(model, candidate) <= _KKT_TOLERANCE:
+            return candidate
+        cuts, cut_lower = tangents(x[curved], every_curved)
+        highs.addRows(
+            n_curved,
+            _highs_bounds(cut_lower),
+            np.full(n_curved, highspy.kHighsInf),
+            cuts.nnz,
+            cuts.indptr.astype(np.int32),
+            cuts.indices.astype(np.int32),
+            cuts.data,
+        )
     raise _AttemptFailed(f"no convergence in {_OUTER_APPROXIMATION_ROUNDS} rounds")
 
 

@@ -162,7 +162,8 @@ class HighsSession:
         """Change bounds of existing rows (broadcast)."""
         idx, lo, hi = _triple(index, lower, upper)
         if idx.size:
-            self._check(self.highs.changeRowsBounds(idx.size, idx, _finite(lo), _finite(hi)),
+            change = self.highs.changeRowsBounds  # type: ignore[attr-defined]
+            self._check(change(idx.size, idx, _finite(lo), _finite(hi)),
                         "changeRowsBounds")
 
     def set_costs(self, index: npt.ArrayLike, cost: npt.ArrayLike) -> None:

@@ -93,7 +93,9 @@ class LinearModel:
         self._terms.append((r[keep].astype(np.int64), c[keep].astype(np.int64),
                             v[keep].astype(np.float64)))
 
-    def columns(self, start: int = 0) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+    def columns(
+        self, start: int = 0
+    ) -> tuple[FloatArray, FloatArray, FloatArray, npt.NDArray[np.bool_]]:
         """Lower, upper, cost and integrality of columns from ``start`` on."""
         return (_cat(self._col_lower)[start:], _cat(self._col_upper)[start:],
                 _cat(self._col_cost)[start:],

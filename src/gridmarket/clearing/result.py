@@ -60,6 +60,10 @@ class Schedules:
     branch_flow_mw: FloatArray
     losses_mw: FloatArray
     """Linearised system losses per period (the sum of net injections)."""
+    loss_factor: FloatArray
+    """Marginal loss factors used ``(bus, period)`` (zero when lossless)."""
+    loss_offset_mw: FloatArray
+    """Loss offset of the linearised balance ``(period,)``."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -4,6 +4,7 @@ from gridmarket.access import models as access_models
 from gridmarket.db.base import Base
 from gridmarket.markets import models as markets_models
 from gridmarket.network import models as network_models
+from gridmarket.participants import loss_eligibility_models as loss_eligibility_models
 from gridmarket.participants import models as participants_models
 from gridmarket.resources import models as resources_models
 

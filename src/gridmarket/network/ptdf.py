@@ -126,7 +126,7 @@ class DcNetwork:
         g = np.asarray(branch_values, dtype=np.float64)
         b = self.susceptance[:, None] if g.ndim == 2 else self.susceptance
         rhs = self.incidence.T @ (b * g)
-        out = np.zeros((self.n_buses,) + g.shape[1:])
+        out = np.zeros((self.n_buses, *g.shape[1:]))
         if self._lu is not None:
             out[self._keep] = self._lu.solve(np.ascontiguousarray(rhs[self._keep]))
         if weights is not None:

@@ -59,9 +59,7 @@ class Scid(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
-    scheduling_coordinator_id: Mapped[int] = mapped_column(
-        ForeignKey("scheduling_coordinator.id")
-    )
+    scheduling_coordinator_id: Mapped[int] = mapped_column(ForeignKey("scheduling_coordinator.id"))
     granted_on: Mapped[date] = mapped_column(Date)
 
     scheduling_coordinator: Mapped[SchedulingCoordinator] = relationship(back_populates="scids")

@@ -48,6 +48,8 @@ SOURCE_FILES = ("bus.csv", "branch.csv", "dc_branch.csv", "gen.csv", "storage.cs
 # the eligibility lists of reserves.csv; non-spinning (not an RTS-GMLC product)
 # is certified for quick-start units (assumed).
 NON_SPINNING_CATEGORIES = frozenset({"Gas CT", "Oil CT", "Hydro", "Storage"})
+# Hydro is energy-limited by its water, so it is flagged use-limited (assumed).
+USE_LIMITED_CATEGORIES = frozenset({"Hydro"})
 
 Progress = Callable[[str], None]
 
@@ -267,6 +269,7 @@ def _add_generators(
                 certified_regulation=certified_regulation,
                 certified_spinning=unit.category in spinning,
                 certified_non_spinning=unit.category in NON_SPINNING_CATEGORIES,
+                is_use_limited=unit.category in USE_LIMITED_CATEGORIES,
                 storage_max_mwh=_decimal(storage.max_energy_mwh) if storage else None,
                 storage_round_trip_efficiency=(
                     _decimal(storage.roundtrip_efficiency)

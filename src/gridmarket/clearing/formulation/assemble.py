@@ -50,8 +50,7 @@ def build_clearing_model(
 ) -> ClearingModel:
     """Build every family of the clearing model; ``integer=False`` relaxes commitment.
 
-    ``ptdf`` is ``(branch, bus)`` to the load-distributed reference (only
-    monitored rows are used).
+    ``ptdf`` is ``(monitored branch, bus)`` to the load-distributed reference.
     """
     model = LinearModel()
     network = add_network(model, inp, ptdf, losses, fixed_demand_by_bus(inp))

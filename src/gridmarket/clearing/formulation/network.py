@@ -66,7 +66,10 @@ def add_network(
     losses: LossLinearisation,
     fixed_demand_mw: FloatArray,
 ) -> NetworkBlock:
-    """Add injections, balance, HVDC and (not yet any) branch rows."""
+    """Add injections, balance, HVDC and branch rows (none yet, if they are lazy).
+
+    ``ptdf`` has one row per monitored branch (to the load-distributed reference).
+    """
     net, hours = inp.network, inp.periods.hours
     nb, nt = net.n_buses, inp.periods.count
     penalty = inp.penalties
@@ -98,7 +101,7 @@ def add_network(
         surplus=surplus,
         hvdc=hvdc,
         monitored=monitored,
-        ptdf=ptdf[monitored],
+        ptdf=ptdf,
         limit_mw=net.limit_mw[monitored],
         overload=overload,
         branch_rows=np.full((monitored.size, nt), -1, dtype=np.int64),

@@ -93,7 +93,8 @@ def integers(
     """An integer array of exactly ``shape``; floats must be whole numbers."""
     raw = floats(table, field, value, shape, row_ids=row_ids)
     if np.any(raw != np.round(raw)):
-        raise InputError(table, field, "not a whole number", row=locate(raw != np.round(raw), row_ids))
+        fractional = raw != np.round(raw)
+        raise InputError(table, field, "not a whole number", row=locate(fractional, row_ids))
     return frozen(raw.astype(np.int64))
 
 
@@ -146,7 +147,7 @@ def monotone_segments(
     used = width_mw > 0
     running = np.maximum.accumulate(np.where(used, signed, -np.inf), axis=-1)
     previous = np.concatenate(
-        [np.full(running.shape[:-1] + (1,), -np.inf), running[..., :-1]], axis=-1
+        [np.full((*running.shape[:-1], 1), -np.inf), running[..., :-1]], axis=-1
     )
     direction = "non-decreasing" if increasing else "non-increasing"
     require(~(used & (signed < previous)), table, field, f"segment prices must be {direction}",

@@ -92,30 +92,32 @@ class ClearingInput:
     def __post_init__(self) -> None:
         t = self.periods.count
         net = self.network
-        tables: list[tuple[str, np.ndarray, tuple[int, ...]]] = [
-            ("UnitOffers", self.units.bus_ids, self.units.offer_mw.shape[1:2]),
-            ("DemandBids", self.demand.bus_ids, self.demand.fixed_mw.shape[1:2]),
+        none = np.array([], dtype=np.str_)
+        tables: list[tuple[str, np.ndarray, np.ndarray, int]] = [
+            ("UnitOffers", self.units.unit_ids, self.units.bus_ids, self.units.n_periods),
+            ("DemandBids", self.demand.load_ids, self.demand.bus_ids,
+             self.demand.fixed_mw.shape[1]),
         ]
         if self.virtual_bids is not None:
             vb = self.virtual_bids
-            tables.append(("VirtualBids", vb.bus_ids, vb.bid_mw.shape[1:2]))
+            tables.append(("VirtualBids", vb.bid_ids, vb.bus_ids, vb.bid_mw.shape[1]))
         if self.storage is not None:
             st = self.storage
-            tables.append(("Storage", st.bus_ids, st.charge_max_mw.shape[1:2]))
+            tables.append(("Storage", st.storage_ids, st.bus_ids, st.charge_max_mw.shape[1]))
         if self.reserves is not None:
-            tables.append(("ReserveRequirements", np.array([], dtype=np.str_),
-                           self.reserves.requirement_mw.shape[2:3]))
-        for table, buses, periods in tables:
-            if periods and periods[0] != t:
-                raise InputError(table, "periods", f"has {periods[0]} periods, expected {t}")
-            net.bus_index(buses, table=table, field="bus_ids")
+            tables.append(("ReserveRequirements", none, none,
+                           self.reserves.requirement_mw.shape[2]))
+        for table, element_ids, buses, periods in tables:
+            if periods != t:
+                raise InputError(table, "periods", f"has {periods} periods, expected {t}")
+            net.bus_index(buses, table=table, field="bus_ids", row_ids=element_ids)
         known = set(self.penalties.self_schedule_usd_per_mwh)
         kinds = self.units.self_schedule_type
         unknown = (kinds != NO_SELF_SCHEDULE) & ~np.isin(kinds, list(known))
         if np.any(unknown):
             i = int(np.argmax(unknown))
             raise InputError("UnitOffers", "self_schedule_type",
-                             f"unknown type {kinds[i]!r}; known: {sorted(known)}",
+                             f"unknown type {str(kinds[i])!r}; known: {sorted(known)}",
                              row=str(self.units.unit_ids[i]))
         if self.reserves is not None:
             areas = set(net.bus_area.tolist())

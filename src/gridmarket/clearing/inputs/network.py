@@ -161,7 +161,11 @@ class Network:
         return int(self.hvdc_ids.size)
 
     def bus_index(
-        self, names: Sequence[str] | np.ndarray, table: str = _T, field: str = "bus"
+        self,
+        names: Sequence[str] | np.ndarray,
+        table: str = _T,
+        field: str = "bus",
+        row_ids: np.ndarray | None = None,
     ) -> IntArray:
         """Positions of the named buses; unknown names raise :class:`InputError`."""
         wanted = np.asarray(names, dtype=np.str_).reshape(-1)
@@ -170,9 +174,9 @@ class Network:
         pos = np.searchsorted(sorted_ids, wanted).clip(max=max(sorted_ids.size - 1, 0))
         found = sorted_ids[pos] == wanted if wanted.size else np.ones(0, dtype=bool)
         if not np.all(found):
-            missing = wanted[~found][0]
-            raise InputError(table, field, f"unknown bus {missing!r}",
-                             row=f"#{int(np.argmin(found))}")
+            first = int(np.argmin(found))
+            row = str(row_ids[first]) if row_ids is not None else f"#{first}"
+            raise InputError(table, field, f"unknown bus {str(wanted[first])!r}", row=row)
         return order[pos].astype(np.int64)
 
     @cached_property

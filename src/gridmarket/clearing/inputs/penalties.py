@@ -108,7 +108,9 @@ class SolverSettings:
                 "must be positive")
 
     @classmethod
-    def from_rules(cls, clearing: ClearingRules | None = None, **overrides: object) -> SolverSettings:
+    def from_rules(
+        cls, clearing: ClearingRules | None = None, **overrides: object
+    ) -> SolverSettings:
         """Settings from the rulebook configuration, with keyword overrides."""
         clearing = clearing or ClearingRules()
         values: dict[str, object] = {

@@ -165,7 +165,7 @@ class UnitOffers:
         available: Any = True,
         must_run: Any = False,
         initial_on: Any = False,
-        initial_periods_in_state: Any = 0,
+        initial_periods_in_state: Any = None,
         initial_output_mw: Any = 0.0,
         reserve_offer_mw: Any = 0.0,
         reserve_price_usd_per_mw: Any = 0.0,
@@ -178,7 +178,8 @@ class UnitOffers:
         Scalars and per-unit vectors are broadcast over periods (and segments).
         ``offer_mw`` must carry the segment axis; a ``(unit, segment)`` array or a
         nested list ``[[[...]]]`` both work. Down ramp defaults to the up ramp;
-        start-up and shut-down ramps default to no limit.
+        start-up and shut-down ramps default to no limit; by default a unit has been
+        in its initial state long enough to change it at once.
         """
         n = len(unit_ids)
         offer = np.asarray(offer_mw, dtype=np.float64)
@@ -200,8 +201,10 @@ class UnitOffers:
             ramp_up_mw_per_min=ramp_up_mw_per_min,
             ramp_down_mw_per_min=(ramp_up_mw_per_min if ramp_down_mw_per_min is None
                                   else ramp_down_mw_per_min),
-            startup_ramp_mw=np.inf if startup_ramp_mw is None else startup_ramp_mw,
-            shutdown_ramp_mw=np.inf if shutdown_ramp_mw is None else shutdown_ramp_mw,
+            startup_ramp_mw=np.asarray(np.inf if startup_ramp_mw is None else startup_ramp_mw),
+            shutdown_ramp_mw=np.asarray(
+                np.inf if shutdown_ramp_mw is None else shutdown_ramp_mw
+            ),
             min_up_periods=min_up_periods,
             min_down_periods=min_down_periods,
             startup_cost_usd=startup_cost_usd,
@@ -209,7 +212,11 @@ class UnitOffers:
             available=available,
             must_run=must_run,
             initial_on=initial_on,
-            initial_periods_in_state=initial_periods_in_state,
+            initial_periods_in_state=(
+                np.maximum(np.broadcast_to(min_up_periods, (n,)),
+                           np.broadcast_to(min_down_periods, (n,)))
+                if initial_periods_in_state is None else initial_periods_in_state
+            ),
             initial_output_mw=initial_output_mw,
             reserve_offer_mw=reserve_mw,
             reserve_price_usd_per_mw=reserve_price,
