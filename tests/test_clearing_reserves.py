@@ -33,8 +33,9 @@ def _clear(units, reserves, demand_mw=100.0, areas=None, buses=("A",)):
 def _pair(**kwargs):
     args = dict(p_max_mw=100.0, offer_mw=[[100.0], [100.0]],
                 offer_price_usd_per_mwh=[[10.0], [30.0]])
+    buses = kwargs.pop("buses", ["A", "A"])
     args.update(kwargs)
-    return UnitOffers.create(["CHEAP", "DEAR"], kwargs.pop("buses", ["A", "A"]), 1, **args)
+    return UnitOffers.create(["CHEAP", "DEAR"], buses, 1, **args)
 
 
 def test_reserve_price_equals_the_opportunity_cost_of_withheld_energy():
@@ -93,7 +94,7 @@ def test_regulation_down_needs_room_above_pmin():
     units = _pair(p_min_mw=[40.0, 0.0], reserve_offer_mw={RD: [60.0, 0.0]},
                   min_load_cost_usd_per_h=[400.0, 0.0])
     reserves = ReserveRequirements.create(["SYS"], [()], 1, reg_down_mw=30.0)
-    result = _clear(units, reserves, demand_mw=50.0)
+    result = _clear(units, reserves, demand_mw=80.0)
     out, rd = result.schedules.output_mw[0, 0], result.schedules.reserve_award_mw[0, 0, RD]
     assert rd == pytest.approx(30.0)
     assert out - rd >= 40.0 - 1e-6

@@ -97,6 +97,8 @@ class ResourceRules(_Group):
     station_power_setup_days: int = 30
     same_sc_scid_move_days: int = 10
     telemetry_threshold_mw: Decimal = Decimal("10")
+    certification_validity_days: int = 3 * 365
+    """How long a meter or telemetry certification lasts when no expiry is given *(assumed)*."""
 
 
 class BidRules(_Group):

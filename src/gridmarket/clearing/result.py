@@ -73,7 +73,7 @@ class Relaxations:
     shortage_mw: FloatArray
     surplus_mw: FloatArray
     reserve_shortfall_mw: FloatArray
-    """``(product, zone, period)`` shortfall of each cascade row."""
+    """``(product, zone, period)`` shortfall of each product."""
     branch_overload_mw: FloatArray
     """``(branch, period)``."""
 

@@ -9,13 +9,16 @@ regulation and spinning awards (and non-spinning, unless quick-start) need
 Requirements cascade so a better product substitutes for a lower one: for each
 zone ``z``
 
-    Σ ru                ≥ R_ru                   − short_ru
-    Σ (ru + sp)         ≥ R_ru + R_sp            − short_sp
-    Σ (ru + sp + ns)    ≥ R_ru + R_sp + R_ns     − short_ns
-    Σ rd                ≥ R_rd                   − short_rd
+    Σ (ru + s_ru)                      ≥ R_ru
+    Σ (ru + s_ru + sp + s_sp)          ≥ R_ru + R_sp
+    Σ (ru + s_ru + sp + s_sp + ns + s_ns) ≥ R_ru + R_sp + R_ns
+    Σ (rd + s_rd)                      ≥ R_rd
 
 so the clearing price of a product is the sum of the duals of every row it
-counts towards (regulation up ≥ spinning ≥ non-spinning).
+counts towards (regulation up ≥ spinning ≥ non-spinning). A shortfall ``s_q``
+is a fictitious award of product ``q`` at its penalty price, counted like a real
+award of ``q``: a spinning shortfall therefore prices spinning reserve at the
+spinning penalty, not at the sum of the penalties of the rows it leaves short.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ class ReserveBlock:
     award: IntArray
     """``(unit, period, product)`` columns, -1 where nothing is offered."""
     shortfall: IntArray
-    """``(product, zone, period)`` columns."""
+    """``(product, zone, period)`` columns: the shortfall of each product."""
     requirement_rows: IntArray
     """``(product, zone, period)`` rows of the cascade, -1 where nothing is required."""
     online_rows: IntArray
@@ -118,7 +121,6 @@ def add_reserves(
         cost=penalties.reserve_shortfall_usd_per_mw[:, None, None] * hours[None, None, :],
         mask=need > 0,
     )
-    model.add_terms(requirement_rows, shortfall, 1.0)
     unit_bus = network.bus_index(units.bus_ids, table="UnitOffers", field="bus_ids")
     members = np.stack([network.areas_index(areas)[unit_bus] for areas in reserves.zone_areas]
                        ) if nz else np.zeros((0, n), dtype=bool)
@@ -127,6 +129,7 @@ def add_reserves(
             # (zone, unit, period): every member unit's award counts towards the row.
             model.add_terms(requirement_rows[row][:, None, :], award[None, :, :, product],
                             members[:, :, None].astype(np.float64))
+            model.add_terms(requirement_rows[row], shortfall[product], 1.0)
     return ReserveBlock(award, shortfall, requirement_rows, online_rows, members)
 
 
