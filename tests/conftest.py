@@ -117,3 +117,144 @@ def rts_loaded(engine: Engine, data_dir: Path) -> Engine:
     with unit_of_work(make_session_factory(engine)) as session:
         import_rts_gmlc(session, data_dir / "rts-gmlc", MarketParameters())
     return engine
+
+
+# --- Access: organisations, people, SCIDs and credentials for tests -----------------------
+
+from collections.abc import Callable  # noqa: E402
+from datetime import UTC, date, datetime  # noqa: E402
+from uuid import uuid4  # noqa: E402
+
+from gridmarket.access.models import (  # noqa: E402
+    Organisation,
+    OrganisationKind,
+    PasswordCredential,
+    Person,
+    Role,
+    RoleGrant,
+    ScidGrant,
+)
+from gridmarket.access.passwords import hash_password  # noqa: E402
+from gridmarket.access.principal import Principal, load_principal  # noqa: E402
+from gridmarket.access.tokens import create_api_token  # noqa: E402
+from gridmarket.clock import FixedClock  # noqa: E402
+from gridmarket.config import AccessRules  # noqa: E402
+from gridmarket.participants.models import SchedulingCoordinator, Scid, ScStatus  # noqa: E402
+
+ACCESS_TEST_START = datetime(2020, 7, 1, 16, 0, tzinfo=UTC)
+
+
+class AccessWorld:
+    """Builds organisations, people, SCIDs and tokens for tests, with unique names.
+
+    Writes go to ``session``; the caller decides whether they are committed.
+    """
+
+    def __init__(self, session: Session, rules: AccessRules, clock: FixedClock) -> None:
+        self.session = session
+        self.rules = rules
+        self.clock = clock
+
+    def organisation(self, kind: OrganisationKind, name: str | None = None) -> Organisation:
+        organisation = Organisation(name=name or f"{kind.value} {uuid4().hex[:10]}", kind=kind)
+        self.session.add(organisation)
+        self.session.flush()
+        return organisation
+
+    def scheduling_coordinator(self, scid_count: int = 1) -> tuple[Organisation, list[Scid]]:
+        """A certified SC organisation with ``scid_count`` SCIDs of its own."""
+        organisation = self.organisation(OrganisationKind.SC)
+        coordinator = SchedulingCoordinator(
+            organisation=organisation,
+            legal_name=organisation.name,
+            status=ScStatus.CERTIFIED,
+            certified_on=date(2020, 6, 1),
+        )
+        scids = [
+            Scid(
+                code=f"T{uuid4().hex[:6].upper()}",
+                scheduling_coordinator=coordinator,
+                granted_on=date(2020, 6, 1),
+            )
+            for _ in range(scid_count)
+        ]
+        self.session.add_all([coordinator, *scids])
+        self.session.flush()
+        return organisation, scids
+
+    def person(
+        self,
+        organisation: Organisation,
+        *roles: Role,
+        scids: tuple[Scid, ...] = (),
+        password: str | None = None,
+    ) -> Person:
+        person = Person(
+            organisation_id=organisation.id,
+            email=f"p{uuid4().hex[:12]}@{organisation.kind.value.lower()}.example",
+            display_name="Test person",
+            roles=[RoleGrant(role=role) for role in roles],
+        )
+        self.session.add(person)
+        self.session.flush()
+        for scid in scids:
+            self.session.add(ScidGrant(person_id=person.id, scid_id=scid.id))
+        if password is not None:
+            self.session.add(
+                PasswordCredential(
+                    person_id=person.id,
+                    password_hash=hash_password(password, self.rules),
+                    changed_at=self.clock.now(),
+                    failed_logins=0,
+                )
+            )
+        self.session.flush()
+        return person
+
+    def principal(self, person: Person) -> Principal:
+        return load_principal(self.session, person.id)
+
+    def api_token(self, person: Person, lifetime_days: int = 30) -> str:
+        """A bearer secret for ``person`` (created as if by an operator)."""
+        issued = create_api_token(
+            self.session,
+            person.id,
+            name="test",
+            lifetime_days=lifetime_days,
+            rules=self.rules,
+            clock=self.clock,
+            actor=None,
+        )
+        return issued.secret
+
+
+@pytest.fixture(scope="session")
+def access_rules() -> AccessRules:
+    """The access rules with cheap argon2 settings, so hashing does not slow the tests."""
+    return AccessRules(password_time_cost=1, password_memory_kib=64, password_parallelism=1)
+
+
+@pytest.fixture(scope="session")
+def access_parameters(access_rules: AccessRules) -> MarketParameters:
+    return MarketParameters(access=access_rules)
+
+
+@pytest.fixture
+def access_clock() -> FixedClock:
+    return FixedClock(ACCESS_TEST_START)
+
+
+@pytest.fixture
+def access_world(
+    db_session: Session, access_rules: AccessRules, access_clock: FixedClock
+) -> AccessWorld:
+    """An :class:`AccessWorld` writing into the rolled-back ``db_session``."""
+    return AccessWorld(db_session, access_rules, access_clock)
+
+
+@pytest.fixture
+def access_world_factory(
+    access_rules: AccessRules, access_clock: FixedClock
+) -> Callable[[Session], AccessWorld]:
+    """Make an :class:`AccessWorld` over any session, e.g. one that commits for API tests."""
+    return lambda session: AccessWorld(session, access_rules, access_clock)

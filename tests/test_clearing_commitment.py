@@ -145,5 +145,5 @@ def test_an_infeasible_run_raises_and_publishes_nothing():
         must_run=True, ramp_up_mw_per_min=0.1)
     inp = ClearingInput(network=Network.create(["A"]), periods=Periods.uniform(2, 60),
                         units=units, demand=DemandBids.create(["L"], ["A"], 2, fixed_mw=10.0))
-    with pytest.raises(ClearingFailed, match="[Ii]nfeasible"):
+    with pytest.raises(ClearingFailed, match=r"[Ii]nfeasible"):
         clear_day_ahead(inp)

@@ -114,14 +114,16 @@ def test_check_catches_a_power_imbalance_and_an_output_above_pmax():
 
 
 def test_explained_deviation_names_the_binding_unit_limit():
-    # A cheap unit at its Pmax is "rejected" for nothing, but a unit held at Pmin by
-    # its commitment while the LMP is below its offer is explained by min_output.
-    units = UnitOffers.create(["MUST", "G"], ["A", "A"], 1, p_max_mw=100.0, p_min_mw=[50.0, 0.0],
-                              offer_mw=[[50.0], [100.0]],
-                              offer_price_usd_per_mwh=[[40.0], [20.0]], must_run=[True, False])
+    # The cheap unit offers 100 MW at $10 but its Pmax is 60: the rest of its segment
+    # is rejected below the $30 LMP, which its binding capacity explains.
+    units = UnitOffers.create(["CHEAP", "DEAR"], ["A", "A"], 1, p_max_mw=[60.0, 100.0],
+                              offer_mw=[[100.0], [100.0]],
+                              offer_price_usd_per_mwh=[[10.0], [30.0]])
     inp = ClearingInput(network=Network.create(["A"]), periods=Periods.uniform(1, 60),
                         units=units, demand=DemandBids.create(["L"], ["A"], 1, fixed_mw=80.0))
     result = clear_day_ahead(inp)
-    assert result.schedules.output_mw[:, 0] == pytest.approx([50.0, 30.0])
+    assert result.schedules.output_mw[:, 0] == pytest.approx([60.0, 20.0])
     assert result.consistency.ok
-    assert result.prices.lmp_usd_per_mwh[0, 0] == pytest.approx(20.0)
+    (finding,) = result.consistency.explained
+    assert (finding.element, finding.segment, finding.explained_by) == ("CHEAP", 1, ("capacity",))
+    assert finding.magnitude == pytest.approx(20.0)

@@ -32,7 +32,7 @@ def test_trade_day_may_have_23_24_or_25_hourly_periods():
 
 
 def test_period_length_must_be_positive():
-    with pytest.raises(InputError, match="Periods.*duration_minutes"):
+    with pytest.raises(InputError, match=r"Periods.*duration_minutes"):
         Periods(np.array([60.0, 0.0]))
 
 
@@ -55,7 +55,7 @@ def test_pmax_below_pmin_names_the_unit_and_period():
 
 
 def test_nan_is_rejected_with_its_position():
-    with pytest.raises(InputError, match="row G1, period 1.*p_max_mw"):
+    with pytest.raises(InputError, match=r"row G1, period 1.*p_max_mw"):
         _unit(p_max_mw=[[100.0, np.nan]])
 
 
@@ -71,7 +71,7 @@ def test_self_schedule_needs_a_type_known_to_the_penalties():
 
 
 def test_demand_bid_prices_must_not_increase():
-    with pytest.raises(InputError, match="DemandBids.*non-increasing"):
+    with pytest.raises(InputError, match=r"DemandBids.*non-increasing"):
         DemandBids.create(["L"], ["A"], 1, bid_mw=[[10.0, 10.0]],
                           bid_price_usd_per_mwh=[[10.0, 20.0]])
 
@@ -87,7 +87,7 @@ def test_virtual_demand_prices_must_not_increase_but_supply_may():
 def test_unknown_bus_is_named():
     network = Network.create(["A"])
     demand = DemandBids.create(["L"], ["Z"], 2, fixed_mw=10.0)
-    with pytest.raises(InputError, match="DemandBids.*unknown bus 'Z'"):
+    with pytest.raises(InputError, match=r"DemandBids.*unknown bus 'Z'"):
         ClearingInput(network=network, periods=Periods.uniform(2, 60), units=_unit(),
                       demand=demand)
 
@@ -95,7 +95,7 @@ def test_unknown_bus_is_named():
 def test_period_counts_must_agree_across_tables():
     network = Network.create(["A"])
     demand = DemandBids.create(["L"], ["A"], 3, fixed_mw=10.0)
-    with pytest.raises(InputError, match="DemandBids.*3 periods, expected 2"):
+    with pytest.raises(InputError, match=r"DemandBids.*3 periods, expected 2"):
         ClearingInput(network=network, periods=Periods.uniform(2, 60), units=_unit(),
                       demand=demand)
 
@@ -108,7 +108,7 @@ def test_network_rejects_duplicate_ids_and_zero_reactance():
 
 
 def test_storage_initial_energy_within_limits():
-    with pytest.raises(InputError, match="Storage.*initial_energy_mwh"):
+    with pytest.raises(InputError, match=r"Storage.*initial_energy_mwh"):
         Storage.create(["S"], ["A"], 2, charge_max_mw=1.0, discharge_max_mw=1.0,
                        energy_max_mwh=5.0, initial_energy_mwh=6.0)
 

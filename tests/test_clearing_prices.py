@@ -166,7 +166,7 @@ def _angle_formulation_lmps() -> np.ndarray:
     """LMPs as duals of nodal balances in a B-θ model solved by scipy (independent)."""
     # Variables: g0, g1, g2, θ1, θ2 (θ0 = 0). Susceptance b = 10 per line.
     b = 10.0
-    cost = np.array(COSTS + [0.0, 0.0])
+    cost = np.array([*COSTS, 0.0, 0.0])
     # Nodal balance: g_i − Σ_j b·(θ_i − θ_j) = demand_i, with θ0 = 0.
     a_eq = np.array([
         [1, 0, 0, b, b],

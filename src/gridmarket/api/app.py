@@ -8,7 +8,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gridmarket import __version__
-from gridmarket.api.routes import access, calendar, health, master_file, parameters
+from gridmarket.api.errors import install_domain_errors
+from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
 from gridmarket.api.security import install_security
 from gridmarket.config import Settings, get_settings
 from gridmarket.db.engine import make_engine, make_session_factory
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(parameters.router)
     app.include_router(calendar.router)
     app.include_router(access.router)
+    app.include_router(participants.router)
+    install_domain_errors(app)
     install_security(app)
 
     from gridmarket.web.pages import router as pages_router
