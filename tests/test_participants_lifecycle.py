@@ -203,7 +203,10 @@ def test_bad_scid_choices_are_refused_and_nothing_is_stored(
             db_session, cast["uaa"], form(scid_choices=choices), PARAMS, clock
         )
     assert refused.value.field is not None and refused.value.field.startswith("scid_choices[")
-    assert db_session.scalar(select(SchedulingCoordinator)) is None
+    applicant_sc = select(SchedulingCoordinator).where(
+        SchedulingCoordinator.organisation_id == cast["uaa"].organisation_id
+    )
+    assert db_session.scalar(applicant_sc) is None
 
 
 def test_an_scid_in_use_cannot_be_chosen(db_session: Session, cast: dict[str, Principal]) -> None:

@@ -912,7 +912,7 @@ def _solve_outer_approximation(model: _Model, time_limit_seconds: float) -> _Sol
         np.concatenate([model.row_lower, cut_lower]),
         np.concatenate([model.row_upper, np.full(len(owner), np.inf)]),
     )
-    highs = _new_highs(time_limit_seconds, {"solver": "simplex", "simplex_dual_edge_weight_strategy": 0})
+    highs = _new_highs(time_limit_seconds, {"solver": "simplex", "simplex_dual_edge_weight_strategy": 2})
     _load(highs, lp, None)
     every_curved = np.arange(n_curved)
     for _ in range(_OUTER_APPROXIMATION_ROUNDS):

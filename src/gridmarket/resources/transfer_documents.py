@@ -195,4 +195,3 @@ def _require_open(transfer: ResourceTransfer) -> None:
 
 def _letter_filename(transfer: ResourceTransfer, slot: TransferDocumentSlot) -> str:
     return f"transfer-{transfer.id}-{slot.value.lower().replace('_', '-')}.pdf"
-

@@ -135,8 +135,7 @@ def check_effective_date(
         return earliest
     if effective_date is None:
         raise InvalidInput(
-            f"a transfer to another SC needs an effective date; the earliest allowed is "
-            f"{earliest}",
+            f"a transfer to another SC needs an effective date; the earliest allowed is {earliest}",
             field=EFFECTIVE_DATE_FIELD,
         )
     lead_time_earliest = calendar.resource_transfer_earliest_effective(submitted_on)
