@@ -17,9 +17,11 @@ from gridmarket.access.audit import (
     canonical_json,
     entry_content,
     record_audit,
+    record_refusal,
     verify_audit_chain,
 )
-from gridmarket.access.models import AuditEntry, OrganisationKind, Person, Role
+from gridmarket.access.errors import NotVisible
+from gridmarket.access.models import AuditEntry, Organisation, OrganisationKind, Person, Role
 from gridmarket.api.app import create_app
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
@@ -272,3 +274,28 @@ def test_audit_page_above_the_maximum_is_a_clear_422(client: TestClient, cast: C
     response = client.get("/api/v1/audit", params={"limit": 1_000_000})
     assert response.status_code == 422
     assert "page maximum" in response.json()["detail"]
+
+
+def test_a_refusal_is_kept_while_the_refused_change_is_rolled_back(engine: Engine) -> None:
+    factory = make_session_factory(engine)
+    name = f"doomed {engine.url.get_backend_name()} {threading.get_ident()}"
+    with pytest.raises(NotVisible) as refused, unit_of_work(factory) as session:
+        session.add(Organisation(name=name, kind=OrganisationKind.SC))
+        session.flush()
+        raise NotVisible("not yours", actor=None, action="test.refused", object_id="ZZZZ")
+    entry = record_refusal(engine, refused.value.refusal)
+    assert entry.outcome == "not_visible"
+    with Session(engine) as session:
+        assert session.scalar(select(Organisation).where(Organisation.name == name)) is None
+    [stored] = _entries(engine, action="test.refused")
+    assert (stored.object_id, stored.details_json) == ("ZZZZ", '{"reason":"not yours"}')
+
+
+def test_probing_someone_elses_token_is_a_logged_404(
+    client: TestClient, cast: Cast, engine: Engine
+) -> None:
+    [trader_token] = client.get("/api/v1/me/tokens", headers=cast.auth(cast.trader)).json()
+    response = client.delete(f"/api/v1/me/tokens/{trader_token['id']}", headers=cast.auth(cast.uaa))
+    assert response.status_code == 404
+    [refusal] = _entries(engine, actor_person_id=cast.uaa.id, outcome="not_visible")
+    assert (refusal.action, refusal.object_id) == ("token.revoke", str(trader_token["id"]))

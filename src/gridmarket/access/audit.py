@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmarket.access.errors import Refusal
@@ -34,6 +34,9 @@ GENESIS_SHA256 = "0" * 64
 """The "previous hash" of the first entry."""
 
 CHAIN_HEAD_ID = 1
+
+REFUSAL_LOCK_TIMEOUT_SECONDS = 10
+"""How long :func:`record_refusal` waits for the chain head on PostgreSQL."""
 
 
 def canonical_json(value: Any) -> str:
@@ -158,13 +161,18 @@ def record_refusal(
     Example::
 
         try:
-            authorize(principal, Action.CERTIFY_SC)
+            with unit_of_work(factory) as session:
+                certify(session, principal, ...)   # raises AccessDenied; rolled back
         except AccessDenied as denied:
             record_refusal(engine, denied.refusal)
             raise
     """
-    session = bind() if isinstance(bind, sessionmaker) else Session(bind=bind)
+    session = bind() if isinstance(bind, sessionmaker) else Session(bind, expire_on_commit=False)
     with session, session.begin():
+        if session.get_bind().dialect.name == "postgresql":
+            # Called by mistake inside a transaction that holds the chain head, this
+            # would wait for itself forever; fail loudly instead.
+            session.execute(text(f"SET LOCAL lock_timeout = '{REFUSAL_LOCK_TIMEOUT_SECONDS}s'"))
         entry = record_audit(
             session,
             actor=refusal.actor,

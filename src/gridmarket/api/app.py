@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from gridmarket import __version__
 from gridmarket.api.errors import install_domain_errors
 from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
+from gridmarket.api.routes import resources as resource_routes
 from gridmarket.api.security import install_security
 from gridmarket.config import Settings, get_settings
 from gridmarket.db.engine import make_engine, make_session_factory
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(calendar.router)
     app.include_router(access.router)
     app.include_router(participants.router)
+    app.include_router(resource_routes.router)
     install_domain_errors(app)
     install_security(app)
 

@@ -85,13 +85,14 @@ CONVENTIONS: tuple[str, ...] = get_args(Convention)
 # PowerModels replaces angle-difference limits it does not support by ±60° (1.0472 rad).
 _POWERMODELS_ANGLE_PAD_RAD = 1.0472
 # Accept a solver answer only if its KKT residuals (per unit) are below this.
-_KKT_TOLERANCE = 1e-6
+_KKT_TOLERANCE = 1e-5
 # A branch whose limit dual is below this ($/MWh) is not reported as binding.
 _BINDING_PRICE_TOLERANCE = 1e-6
 _OUTER_APPROXIMATION_ROUNDS = 100
 # Shift-factor method: add a branch limit once violated by more than this (pu flow).
 _SHIFT_FACTOR_FEASIBILITY = 1e-9
 _SHIFT_FACTOR_ROUNDS = 50
+_SHIFT_FACTOR_BATCH = 500
 
 
 class DcOpfError(RuntimeError):
@@ -223,8 +224,12 @@ def solve_dc_opf(
             candidate = method(model, time_limit_seconds)
         except _AttemptFailed as failure:
             attempts.append(f"{method_name}: {failure}")
-            if failure.infeasible and len(attempts) >= 2:
-                break  # two different solvers agree the case has no solution
+            if failure.infeasible and _is_infeasible(model, time_limit_seconds):
+                raise DcOpfError(
+                    f"{case.name}: infeasible: no dispatch meets the demand within the "
+                    f"generator and branch limits ({'; '.join(attempts)}; confirmed by "
+                    "HiGHS simplex on the B-θ model)"
+                ) from None
             continue
         residual = _kkt_residual(model, candidate)
         if residual <= _KKT_TOLERANCE:
@@ -613,25 +618,40 @@ _Method = Callable[[_Model, float], _Solution]
 
 
 def _methods_for(model: _Model) -> Sequence[tuple[str, _Method]]:
-    """Solution methods in the order they are tried."""
+    """Solution methods in the order they are tried.
+
+    The shift-factor method is tried first: on a 10,000-bus case it takes a few
+    hundredths of a second where HiGHS on the full B-θ model takes seconds (LP) or
+    fails (QP). The B-θ model itself is the fallback, then cutting planes for a QP.
+    """
     if model.is_quadratic:
         return (
             ("shift-factor-qp", _solve_shift_factors),
             ("highs-qp", lambda m, t: _solve_highs(m, t, {}, quadratic=True)),
-            (
-                "highs-qp-no-presolve",
-                lambda m, t: _solve_highs(m, t, {"presolve": "off"}, quadratic=True),
-            ),
             ("lp-outer-approximation", _solve_outer_approximation),
         )
     return (
+        ("shift-factor-lp", _solve_shift_factors),
         ("highs-simplex", lambda m, t: _solve_highs(m, t, {"solver": "simplex"})),
         ("highs-ipm", lambda m, t: _solve_highs(m, t, {"solver": "ipm", "run_crossover": "on"})),
-        (
-            "highs-simplex-no-presolve",
-            lambda m, t: _solve_highs(m, t, {"solver": "simplex", "presolve": "off"}),
-        ),
     )
+
+
+def _is_infeasible(model: _Model, time_limit_seconds: float) -> bool:
+    """Whether HiGHS's simplex finds the B-θ constraints infeasible (costs dropped)."""
+    lp = _highs_lp(
+        model.matrix,
+        np.zeros(model.matrix.shape[1]),
+        model.col_lower,
+        model.col_upper,
+        model.row_lower,
+        model.row_upper,
+    )
+    try:
+        _run_highs(lp, None, time_limit_seconds, {"solver": "simplex"})
+    except _AttemptFailed as failure:
+        return failure.infeasible
+    return False
 
 
 def _highs_lp(
@@ -854,6 +874,8 @@ def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
         violated = np.setdiff1d(violated, monitored)
         if len(violated) == 0:
             break
+        # The worst first, a batch at a time, to keep the dense rows few.
+        violated = violated[np.argsort(-violation[violated])][:_SHIFT_FACTOR_BATCH]
         # Shift factors of the newly violated limits: rows of A_lim·B⁻¹ at generator buses.
         sensitivity = solve_b(model.limit_incidence[violated].T.toarray())
         monitored = np.concatenate([monitored, violated])
@@ -912,7 +934,15 @@ def _solve_outer_approximation(model: _Model, time_limit_seconds: float) -> _Sol
         np.concatenate([model.row_lower, cut_lower]),
         np.concatenate([model.row_upper, np.full(len(owner), np.inf)]),
     )
-    highs = _new_highs(time_limit_seconds, {"solver": "simplex", "simplex_dual_edge_weight_strategy": 2})
+    # Devex pricing: the default steepest-edge weights cost seconds to rebuild per round
+    # on a 10,000-bus model. Tight tolerances let the tangents close in on the optimum.
+    options = {
+        "solver": "simplex",
+        "simplex_dual_edge_weight_strategy": 1,
+        "primal_feasibility_tolerance": 1e-9,
+        "dual_feasibility_tolerance": 1e-9,
+    }
+    highs = _new_highs(time_limit_seconds, options)
     _load(highs, lp, None)
     every_curved = np.arange(n_curved)
     for _ in range(_OUTER_APPROXIMATION_ROUNDS):

@@ -12,6 +12,8 @@ from gridmarket.cli.access_commands import audit_app, users_app
 from gridmarket.cli.db_commands import db_app
 from gridmarket.cli.demo import demo
 from gridmarket.cli.load_commands import load_app
+from gridmarket.cli.opf import register as register_opf_commands
+from gridmarket.cli.resource_commands import register_resource_commands
 from gridmarket.cli.serve import serve
 
 app = typer.Typer(
@@ -39,8 +41,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+register_resource_commands(app)
 app.command()(serve)
 app.command()(demo)
+register_opf_commands(app)
 
 
 if __name__ == "__main__":

@@ -307,8 +307,8 @@ def _fast_matrix(body: str) -> FloatArray | None:
 def _raise_matrix_error(
     field: _Field, body: str, label: str, columns: tuple[str, ...], name: str
 ) -> None:
-    """Find the first bad row or value of a block and raise an error naming it."""
-    n_columns: int | None = None
+    """Find the first bad value or ragged row of a block and raise an error naming it."""
+    widths: list[tuple[int, int]] = []  # (values in the row, line of the row)
     for row in _walk_rows(body, field.line):
         for column, (token, line) in enumerate(row):
             try:
@@ -318,14 +318,17 @@ def _raise_matrix_error(
                     f"{name} line {line}, column {column + 1} "
                     f"({_column_name(columns, column)}): {token!r} is not a number"
                 ) from None
-        if n_columns is None:
-            n_columns = len(row)
-        elif len(row) != n_columns:
+        widths.append((len(row), row[0][1]))
+    counts = np.bincount([width for width, _ in widths])
+    # The most common width; on a tie the widest (a short row is more likely cut off).
+    usual = len(counts) - 1 - int(np.argmax(counts[::-1]))
+    for width, line in widths:
+        if width != usual:
             raise MatpowerFormatError(
-                f"{name} line {row[0][1]}: mpc.{label} row has {len(row)} values, "
-                f"expected {n_columns} like the rows above"
+                f"{name} line {line}: mpc.{label} row has {width} values, "
+                f"expected {usual} like the other rows"
             )
-    # The fast path failed, so the loop above must have raised; guard anyway.
+    # The fast path failed, so one of the checks above must have raised; guard anyway.
     raise MatpowerFormatError(f"{name} line {field.line}: mpc.{label} could not be read")
 
 

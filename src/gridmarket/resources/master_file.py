@@ -266,14 +266,18 @@ def _check_consistency(
     p_min, p_max = values["p_min_mw"], values["p_max_mw"]
     # A storage resource charges below zero; other resources cannot.
     if p_min < 0 and resource_type != ResourceType.STORAGE:
-        raise InvalidInput(f"must not be negative (got {p_min})", field="p_min_mw")
+        raise InvalidInput(f"must not be negative (got {_as_text(p_min)})", field="p_min_mw")
     if p_min > p_max:
         field = "p_min_mw" if "p_min_mw" in changed else "p_max_mw"
-        raise InvalidInput(f"Pmin {p_min} MW would exceed Pmax {p_max} MW", field=field)
+        raise InvalidInput(
+            f"Pmin {_as_text(p_min)} MW would exceed Pmax {_as_text(p_max)} MW", field=field
+        )
     if values["ra_capacity_mw"] > p_max:
         field = "ra_capacity_mw" if "ra_capacity_mw" in changed else "p_max_mw"
         raise InvalidInput(
-            f"RA capacity {values['ra_capacity_mw']} MW would exceed Pmax {p_max} MW", field=field
+            f"RA capacity {_as_text(values['ra_capacity_mw'])} MW would exceed Pmax "
+            f"{_as_text(p_max)} MW",
+            field=field,
         )
     required = telemetry_required_by_rule(
         resource_type,
@@ -297,8 +301,7 @@ def _as_text(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        text = format(value.normalize(), "f")
-        return text
+        return format(value.normalize(), "f")
     if isinstance(value, enum.Enum):
         return str(value.value)
     return str(value)
