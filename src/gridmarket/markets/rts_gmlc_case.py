@@ -263,7 +263,7 @@ def day_ahead_case(
     start, end = calendar.trade_day_start_utc(trade_date), calendar.trade_day_end_utc(trade_date)
     series = day_ahead_series(source_dir, start, end)
     n_periods = calendar.hours_in_day(trade_date)
-    overrides = {"lossless": options.lossless}
+    overrides: dict[str, object] = {"lossless": options.lossless}
     if options.mip_gap is not None:
         overrides["mip_gap"] = options.mip_gap
     return ClearingInput(
