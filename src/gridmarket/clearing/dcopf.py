@@ -816,10 +816,12 @@ def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
     gen_incidence = sp.csr_matrix(
         (np.ones(n_gen), (model.gen_bus, np.arange(n_gen))), shape=(n_bus, n_gen)
     )
-    # Angles of the load alone (generators at 0): θ = B⁻¹(C_g·P) − θ_load.
     limit_lower = model.row_lower[n_bus : n_bus + n_limits]
     limit_upper = model.row_upper[n_bus : n_bus + n_limits]
+    # Limit rows are posed in pu flow (angle difference times |b|): the coefficients are
+    # then PTDFs in [-1, 1] and HiGHS's feasibility tolerance applies to MW, not radians.
     limit_scale = model.row_scale[n_bus : n_bus + n_limits]
+    # Angle differences of the load alone: θ_f − θ_t = (A_lim·B⁻¹·C_g)·P − load_difference.
     load_difference = model.limit_incidence @ solve_b(model.balance_rhs_pu)
     # Piecewise-cost segment rows touch only generator and epigraph columns.
     epigraph_columns = np.arange(n_gen + n_bus, n_gen + n_bus + model.n_epigraph)
@@ -849,14 +851,14 @@ def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
             np.concatenate(
                 [
                     island_load,
-                    limit_lower[monitored] + load_difference[monitored],
+                    limit_scale[monitored] * (limit_lower[monitored] + load_difference[monitored]),
                     model.row_lower[n_bus + n_limits :],
                 ]
             ),
             np.concatenate(
                 [
                     island_load,
-                    limit_upper[monitored] + load_difference[monitored],
+                    limit_scale[monitored] * (limit_upper[monitored] + load_difference[monitored]),
                     model.row_upper[n_bus + n_limits :],
                 ]
             ),
@@ -876,17 +878,20 @@ def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
             break
         # The worst first, a batch at a time, to keep the dense rows few.
         violated = violated[np.argsort(-violation[violated])][:_SHIFT_FACTOR_BATCH]
-        # Shift factors of the newly violated limits: rows of A_lim·B⁻¹ at generator buses.
+        # Shift factors of the newly violated limits: rows of |b|·A_lim·B⁻¹ at generator buses.
         sensitivity = solve_b(model.limit_incidence[violated].T.toarray())
         monitored = np.concatenate([monitored, violated])
-        shift_factors = np.vstack([shift_factors, sensitivity[model.gen_bus].T])
+        shift_factors = np.vstack(
+            [shift_factors, sensitivity[model.gen_bus].T * limit_scale[violated, None]]
+        )
     else:
         raise _AttemptFailed(f"limits still violated after {_SHIFT_FACTOR_ROUNDS} rounds")
 
     # Duals of the full model: λ = ν(island) + B⁻¹·A_mon'·μ_mon (the PTDF form of the LMP).
     island_price = duals[:n_islands]
     limit_price = np.zeros(n_limits)
-    limit_price[monitored] = duals[n_islands : n_islands + len(monitored)]
+    # Back from $/h per pu flow to $/h per radian of the full model's rows.
+    limit_price[monitored] = duals[n_islands : n_islands + len(monitored)] * limit_scale[monitored]
     congestion_part = solve_b(model.limit_incidence.T @ limit_price)
     balance_price = island_price[model.island] + congestion_part
     x = np.concatenate([p, theta, values[n_gen:]])

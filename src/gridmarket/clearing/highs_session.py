@@ -67,7 +67,7 @@ class HighsSession:
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("mip_rel_gap", float(mip_gap))
-        self.highs.setOptionValue("time_limit", float(time_limit_seconds))
+        self.time_limit_seconds = float(time_limit_seconds)
         if threads is not None:
             self.highs.setOptionValue("threads", int(threads))
         self._cols = 0
@@ -125,9 +125,15 @@ class HighsSession:
                 matrix.data), "addRows")
         self._cols, self._rows, self._blocks = m.n_cols, m.n_rows, m.n_term_blocks
 
-    def solve(self) -> SolveOutcome:
-        """Solve as the model stands; raises :class:`ClearingFailed` unless optimal."""
+    def solve(self, time_limit_seconds: float | None = None) -> SolveOutcome:
+        """Solve as the model stands; raises :class:`ClearingFailed` unless optimal.
+
+        The time limit (default: the session's) applies to this call alone: HiGHS
+        measures its limit on a clock that runs across calls, so it is moved on.
+        """
         self.sync()
+        budget = self.time_limit_seconds if time_limit_seconds is None else time_limit_seconds
+        self.highs.setOptionValue("time_limit", self.highs.getRunTime() + budget)
         start = time.perf_counter()
         self.highs.run()
         seconds = time.perf_counter() - start

@@ -2,8 +2,9 @@
 
 1. Linearise losses around the base case (unless lossless).
 2. Build the security-constrained unit commitment MIP (families in
-   :mod:`gridmarket.clearing.formulation`) and solve it with HiGHS, adding
-   violated branch limits lazily.
+   :mod:`gridmarket.clearing.formulation`). Screen branch limits on its LP
+   relaxation (solve, add the violated limits, re-solve), then solve the MIP
+   with HiGHS, again adding any violated limit and re-solving.
 3. Fix the commitment, re-solve as an LP (the pricing run) and read prices from
    its duals; the pricing run's dispatch is the final schedule.
 4. Check the result's consistency; any violation is in the report.
@@ -35,6 +36,7 @@ from gridmarket.clearing.solve import (
     dc_network,
     loss_linearisation,
     open_session,
+    screen_branch_limits,
     solve_with_branch_limits,
 )
 
@@ -57,6 +59,7 @@ def clear_day_ahead(inp: ClearingInput) -> ClearingResult:
     session = open_session(cm)
     build_seconds = time.perf_counter() - start
 
+    screening = screen_branch_limits(session, cm)
     commitment_solve = solve_with_branch_limits(session, cm)
     commitment = values(commitment_solve.outcome.col_value, cm.units.commit) > 0.5
     fix_commitment(session, cm, commitment)
@@ -70,11 +73,13 @@ def clear_day_ahead(inp: ClearingInput) -> ClearingResult:
     report = check_consistency(inp, schedules, prices, relaxations, unit_limits)
     statistics = SolverStatistics(
         build_seconds=build_seconds,
+        screening_seconds=screening.seconds,
         solve_seconds=commitment_solve.seconds,
         pricing_seconds=pricing.seconds,
         total_seconds=time.perf_counter() - start,
         mip_gap=commitment_solve.outcome.mip_gap,
         objective_usd=commitment_solve.outcome.objective,
+        screening_iterations=screening.iterations,
         lazy_iterations=commitment_solve.iterations,
         pricing_lazy_iterations=pricing.iterations,
         branch_rows=int((cm.network.branch_rows >= 0).sum()),

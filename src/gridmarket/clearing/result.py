@@ -87,14 +87,21 @@ class Relaxations:
 
 @dataclass(frozen=True)
 class SolverStatistics:
-    """Timings and sizes of one run."""
+    """Timings and sizes of one run.
+
+    ``screening_*`` is the lazy branch loop on the LP relaxation, ``lazy_iterations``
+    the MIP solves (1 when screening found every binding branch),
+    ``pricing_lazy_iterations`` the pricing LP solves.
+    """
 
     build_seconds: float
+    screening_seconds: float
     solve_seconds: float
     pricing_seconds: float
     total_seconds: float
     mip_gap: float | None
     objective_usd: float
+    screening_iterations: int
     lazy_iterations: int
     pricing_lazy_iterations: int
     branch_rows: int

@@ -51,6 +51,20 @@ def solve_with_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySo
         add_branch_rows(cm.model, cm.network, violated)
 
 
+def screen_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:
+    """Run the lazy loop on the LP relaxation first.
+
+    Its rounds are cheap, and the branches that bind in the relaxation are
+    usually those that bind in the commitment, so the MIP rarely needs a second
+    round.
+    """
+    session.set_integrality(cm.units.commit, False)
+    try:
+        return solve_with_branch_limits(session, cm)
+    finally:
+        session.set_integrality(cm.units.commit, True)
+
+
 def dc_network(inp: ClearingInput) -> DcNetwork:
     """The factorised DC network of the input."""
     net = inp.network

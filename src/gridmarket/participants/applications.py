@@ -35,6 +35,7 @@ from gridmarket.participants.models import (
     ScStatus,
     StatusTransition,
 )
+from gridmarket.participants.visibility import require_own_organisation
 
 
 class ApplicationForm(BaseModel):
@@ -105,11 +106,13 @@ def _application(session: Session, application_id: int) -> ScApplication:
 def visible_application(session: Session, actor: Principal, application_id: int) -> ScApplication:
     """The application if ``actor`` is ISO staff or of the applying organisation."""
     application = _application(session, application_id)
-    if (
-        not actor.is_iso
-        and application.scheduling_coordinator.organisation_id != actor.organisation_id
-    ):
-        raise NotFound(f"no application {application_id}", field="application_id")
+    require_own_organisation(
+        actor,
+        application.scheduling_coordinator.organisation_id,
+        action="application.view",
+        object_type="sc_application",
+        object_id=application_id,
+    )
     return application
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmarket.access.audit import record_audit
+from gridmarket.access.errors import NotVisible
 from gridmarket.access.models import (
     Organisation,
     OrganisationKind,
@@ -55,11 +56,17 @@ def record_connectivity_test(
     nor does an ISO user's call.
     """
     application = session.get(ScApplication, application_id)
-    if (
-        application is None
-        or application.scheduling_coordinator.organisation_id != actor.organisation_id
-    ):
+    if application is None:
         raise NotFound(f"no application {application_id}", field="application_id")
+    if application.scheduling_coordinator.organisation_id != actor.organisation_id:
+        # Only the applicant's own people can prove its connectivity, not even ISO staff.
+        raise NotVisible(
+            f"no application {application_id} of your organisation",
+            actor=actor,
+            action="checklist.connectivity_test",
+            object_type="sc_application",
+            object_id=str(application_id),
+        )
     if not authenticated_with_api_token:
         raise Conflict("the connectivity test must be made with an API token, not a web session")
     now = clock.now()

@@ -27,6 +27,7 @@ from gridmarket.config import MarketParameters
 from gridmarket.errors import Conflict, InvalidInput, NotFound
 from gridmarket.participants.checklist import pass_automatic_item
 from gridmarket.participants.models import ExamAttempt, ScApplication, ScStatus
+from gridmarket.participants.visibility import require_own_organisation
 
 
 @dataclass(frozen=True)
@@ -189,11 +190,15 @@ def _application_in_certification(
     session: Session, actor: Principal, application_id: int
 ) -> ScApplication:
     application = session.get(ScApplication, application_id)
-    if application is None or (
-        not actor.is_iso
-        and application.scheduling_coordinator.organisation_id != actor.organisation_id
-    ):
+    if application is None:
         raise NotFound(f"no application {application_id}", field="application_id")
+    require_own_organisation(
+        actor,
+        application.scheduling_coordinator.organisation_id,
+        action="exam.start",
+        object_type="sc_application",
+        object_id=application_id,
+    )
     if application.scheduling_coordinator.status != ScStatus.IN_CERTIFICATION:
         raise Conflict("the exam is taken during certification")
     return application

@@ -33,6 +33,7 @@ from gridmarket.participants.models import (
 )
 from gridmarket.participants.notices import raise_notice
 from gridmarket.participants.standing import register_suspension_check, suspend, suspension_reasons
+from gridmarket.participants.visibility import require_own_organisation
 
 ACTIVE = frozenset({ScStatus.CERTIFIED, ScStatus.SUSPENDED})
 
@@ -41,10 +42,15 @@ def _own_coordinator(
     session: Session, actor: Principal, coordinator_id: int
 ) -> SchedulingCoordinator:
     coordinator = session.get(SchedulingCoordinator, coordinator_id)
-    if coordinator is None or (
-        not actor.is_iso and coordinator.organisation_id != actor.organisation_id
-    ):
+    if coordinator is None:
         raise NotFound(f"no scheduling coordinator {coordinator_id}", field="coordinator_id")
+    require_own_organisation(
+        actor,
+        coordinator.organisation_id,
+        action="obligation.file",
+        object_type="scheduling_coordinator",
+        object_id=coordinator_id,
+    )
     if coordinator.status not in ACTIVE:
         raise Conflict(f"obligations apply to certified SCs ({coordinator.status.value})")
     return coordinator

@@ -44,6 +44,7 @@ from gridmarket.participants.models import (
 )
 from gridmarket.participants.notices import notices_for
 from gridmarket.participants.registration import Registration, register_applicant
+from gridmarket.participants.visibility import require_own_organisation
 
 router = APIRouter(prefix="/api/v1", tags=["scheduling coordinators"])
 
@@ -517,10 +518,15 @@ def _visible_coordinator(
     session: Session, principal: Principal, coordinator_id: int
 ) -> SchedulingCoordinator:
     coordinator = session.get(SchedulingCoordinator, coordinator_id)
-    if coordinator is None or (
-        not principal.is_iso and coordinator.organisation_id != principal.organisation_id
-    ):
+    if coordinator is None:
         raise NotFound(f"no scheduling coordinator {coordinator_id}", field="coordinator_id")
+    require_own_organisation(
+        principal,
+        coordinator.organisation_id,
+        action="scheduling_coordinator.view",
+        object_type="scheduling_coordinator",
+        object_id=coordinator_id,
+    )
     return coordinator
 
 

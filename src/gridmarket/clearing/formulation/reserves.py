@@ -1,10 +1,12 @@
 """Ancillary services family: awards, coupling with energy, zonal requirements.
 
 Awards ``r_i,t,q`` are bounded by the offer and by what the unit can ramp within
-the product's response time (``ramp rate × minutes``). An online unit's
-regulation and spinning awards (and non-spinning, unless quick-start) need
-``r ≤ offer·u``. Awards enter the unit's capacity rows (see
-:mod:`~gridmarket.clearing.formulation.units`).
+the product's response time (``ramp rate × minutes``). Awards enter the unit's
+capacity rows (see :mod:`~gridmarket.clearing.formulation.units`), which also
+keep an offline unit from providing them: ``p + ru + sp + ns ≤ Pmax·u`` and
+``p − rd ≥ Pmin·u``. Only a quick-start unit, whose capacity row leaves room for
+offline non-spinning reserve, needs ``ru ≤ offer·u`` and ``sp ≤ offer·u``
+explicitly.
 
 Requirements cascade so a better product substitutes for a lower one: for each
 zone ``z``
@@ -98,8 +100,8 @@ def add_reserves(
                               cost=units.reserve_price_usd_per_mw * hours[None, :, None],
                               mask=limit > 0)
 
-    online_only = np.ones((n, 1, N_PRODUCTS), dtype=bool)
-    online_only[:, 0, NS] = ~units.quick_start
+    online_only = np.zeros((n, 1, N_PRODUCTS), dtype=bool)
+    online_only[:, 0, RU] = online_only[:, 0, SP] = units.quick_start
     online_rows = model.add_rows((n, nt, N_PRODUCTS), upper=0.0,
                                  mask=(award >= 0) & online_only)
     model.add_terms(online_rows, award, 1.0)

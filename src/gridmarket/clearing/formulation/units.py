@@ -152,7 +152,9 @@ def add_units(
     model.add_terms(r, output, 1.0)
     model.add_terms(r, commit, -(p_max - ns_off))
 
-    rows["min_output"] = r = model.add_rows((n, nt), lower=0.0)
+    # Without regulation down, p ≥ Pmin·u already follows from the segments.
+    regulating = with_reserves and units.reserve_offer_mw[:, :, ReserveProduct.REG_DOWN] > 0
+    rows["min_output"] = r = model.add_rows((n, nt), lower=0.0, mask=regulating)
     model.add_terms(r, output, 1.0)
     model.add_terms(r, commit, -p_min)
 
