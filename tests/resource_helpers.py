@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from io import BytesIO
@@ -12,6 +14,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
+from gridmarket.db.migrate import upgrade
 from gridmarket.participants.models import Scid
 from gridmarket.resources.models import MeteringType, Resource, ResourceAssignment, ResourceType
 
@@ -69,3 +73,20 @@ def assign(
 def pdf_text(content: bytes) -> str:
     """All the text of a PDF, page after page."""
     return "\n".join(page.extract_text() for page in PdfReader(BytesIO(content)).pages)
+
+
+def migrated(database_url: str) -> str:
+    """Bring an empty database to the current schema (tests that commit use their own)."""
+    upgrade(database_url)
+    return database_url
+
+
+@contextmanager
+def committed(database_url: str) -> Iterator[Session]:
+    """One committed unit of work on ``database_url``; the engine is closed afterwards."""
+    engine = make_engine(database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()

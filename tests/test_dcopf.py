@@ -308,6 +308,21 @@ def test_non_convex_piecewise_cost_is_refused(tmp_path: Path) -> None:
         solve_text(tmp_path, text)
 
 
+def test_cubic_cost_terms_must_be_zero(tmp_path: Path) -> None:
+    # ncost = 4 with a zero cubic term is a quadratic; a non-zero one is refused.
+    zero_cubic = make_case(
+        buses=[(1, 3, 0), (2, 1, 100)],
+        gens=[(1, 200), (2, 200)],
+        branches=[branch(1, 2, 0.1, 0)],
+        gencost=["2 0 0 4 0 0 10 5;", "2 0 0 4 0 0 30 0;"],
+    )
+    assert solve_text(tmp_path, zero_cubic).objective_usd_per_h == pytest.approx(1005)
+
+    cubic = zero_cubic.replace("2 0 0 4 0 0 30 0;", "2 0 0 4 1e-6 0 30 0;")
+    with pytest.raises(DcOpfError, match="generator 2 has a polynomial cost of degree 3"):
+        solve_text(tmp_path, cubic)
+
+
 def test_infeasible_case_raises_a_clear_error(tmp_path: Path) -> None:
     text = TWO_BUS_LINEAR.replace("2 0 0 0 0 1 100 1 200 0;", "2 0 0 0 0 1 100 1 10 0;")
     with pytest.raises(DcOpfError, match="infeasible"):

@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from tests.conftest import AccessWorld
-from tests.resource_helpers import TINY_PDF, assign, make_resource
+from tests.resource_helpers import TINY_PDF, assign, committed, make_resource, migrated
 
 from gridmarket.access.errors import AccessDenied, NotVisible
 from gridmarket.access.models import OrganisationKind, Role
@@ -20,7 +19,6 @@ from gridmarket.access.principal import Principal
 from gridmarket.api.app import create_app
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
-from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.errors import Conflict, InvalidInput
 from gridmarket.participants.loss_eligibility import (
     apply_for_loss_eligibility,
@@ -207,10 +205,16 @@ def test_an_sc_applies_only_for_its_own_resources_and_sees_only_its_applications
 
 
 @pytest.fixture
+def fresh_url(empty_database_url: str) -> str:
+    """A database of this test's own, so what it commits stays out of the shared one."""
+    return migrated(empty_database_url)
+
+
+@pytest.fixture
 def http_world(
-    engine: Engine, access_world_factory: Callable[[Session], AccessWorld]
+    fresh_url: str, access_world_factory: Callable[[Session], AccessWorld]
 ) -> dict[str, object]:
-    with unit_of_work(make_session_factory(engine)) as session:
+    with committed(fresh_url) as session:
         access = access_world_factory(session)
         iso = access.organisation(OrganisationKind.ISO)
         sc, [scid] = access.scheduling_coordinator()
@@ -233,8 +237,8 @@ def http_world(
 
 
 @pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
+def client(fresh_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=fresh_url, market=access_parameters))
     app.state.clock = CLOCK
     with TestClient(app) as test_client:
         yield test_client

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.conftest import AccessWorld
-from tests.resource_helpers import make_resource
+from tests.resource_helpers import committed, make_resource, migrated
 
 from gridmarket.access.errors import AccessDenied
 from gridmarket.access.models import AuditEntry, OrganisationKind, Role
@@ -19,7 +19,6 @@ from gridmarket.access.principal import Principal
 from gridmarket.api.app import create_app
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
-from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.errors import InvalidInput
 from gridmarket.resources.master_file import resource_history, update_resource
 from gridmarket.resources.models import MeteringType, Resource, ResourceType
@@ -175,10 +174,16 @@ def test_only_iso_master_file_staff_maintain_it(
 
 
 @pytest.fixture
+def fresh_url(empty_database_url: str) -> str:
+    """A database of this test's own, so what it commits stays out of the shared one."""
+    return migrated(empty_database_url)
+
+
+@pytest.fixture
 def http_world(
-    engine: Engine, access_world_factory: Callable[[Session], AccessWorld]
+    fresh_url: str, access_world_factory: Callable[[Session], AccessWorld]
 ) -> dict[str, object]:
-    with unit_of_work(make_session_factory(engine)) as session:
+    with committed(fresh_url) as session:
         world = access_world_factory(session)
         iso = world.organisation(OrganisationKind.ISO)
         sc, [scid] = world.scheduling_coordinator()
@@ -193,15 +198,15 @@ def http_world(
 
 
 @pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
+def client(fresh_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=fresh_url, market=access_parameters))
     app.state.clock = FixedClock(AT)
     with TestClient(app) as test_client:
         yield test_client
 
 
 def test_master_file_maintenance_over_http(
-    client: TestClient, http_world: dict[str, object], engine: Engine
+    client: TestClient, http_world: dict[str, object], fresh_url: str
 ) -> None:
     path = f"/api/v1/resources/{http_world['resource_id']}"
     body = {
@@ -224,7 +229,7 @@ def test_master_file_maintenance_over_http(
         ("ra_capacity_mw", "48", "2020-08-01"),
     ]
     assert client.get(f"{path}/history").status_code == 401
-    with unit_of_work(make_session_factory(engine)) as session:
+    with committed(fresh_url) as session:
         stored = session.scalars(
             select(Resource).where(Resource.resource_id == http_world["resource_id"])
         ).one()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from tests.conftest import AccessWorld
-from tests.resource_helpers import TINY_PDF, assign, make_resource
+from tests.resource_helpers import TINY_PDF, assign, committed, make_resource, migrated
 from typer.testing import CliRunner
 
 from gridmarket.access.errors import AccessDenied
@@ -19,7 +19,6 @@ from gridmarket.access.principal import Principal
 from gridmarket.cli.main import app as cli
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, get_settings
-from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.errors import InvalidInput
 from gridmarket.participants.models import Document, Notice
 from gridmarket.resources.certifications import (
@@ -216,13 +215,18 @@ def test_the_demo_resources_can_be_certified_once(rts_loaded: Engine, db_session
     assert all(bid_eligibility(db_session, r, date(2020, 7, 15)) == [] for r in resources)
 
 
+@pytest.fixture
+def fresh_url(empty_database_url: str) -> str:
+    """A database of this test's own, so what it commits stays out of the shared one."""
+    return migrated(empty_database_url)
+
+
 def test_the_daily_notice_job_at_the_command_line_raises_each_notice_once(
-    engine: Engine,
-    database_url: str,
+    fresh_url: str,
     access_world_factory: Callable[[Session], AccessWorld],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with unit_of_work(make_session_factory(engine)) as session:
+    with committed(fresh_url) as session:
         world = access_world_factory(session)
         iso = world.organisation(OrganisationKind.ISO)
         _sc, [scid] = world.scheduling_coordinator()
@@ -235,7 +239,7 @@ def test_the_daily_notice_job_at_the_command_line_raises_each_notice_once(
             )
         resource_id = unit.resource_id
 
-    monkeypatch.setenv("GRIDMARKET_DATABASE_URL", database_url)
+    monkeypatch.setenv("GRIDMARKET_DATABASE_URL", fresh_url)
     get_settings.cache_clear()
     try:
         first = CliRunner().invoke(cli, ["certifications", "notices", "--date", "2020-06-10"])

@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.conftest import AccessWorld
-from tests.resource_helpers import TINY_PDF, assign, make_resource, pdf_text
+from tests.resource_helpers import TINY_PDF, assign, committed, make_resource, migrated, pdf_text
 from typer.testing import CliRunner
 
 from gridmarket.access.errors import NotVisible
@@ -23,7 +23,6 @@ from gridmarket.calendar import MarketCalendar
 from gridmarket.cli.main import app as cli
 from gridmarket.clock import FixedClock
 from gridmarket.config import AccessRules, MarketParameters, Settings, get_settings
-from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.errors import Conflict, InvalidInput
 from gridmarket.participants.models import Document, Scid
 from gridmarket.resources.models import (
@@ -432,11 +431,17 @@ def test_only_a_person_of_the_receiving_scid_submits(db_session: Session, partie
 
 
 @pytest.fixture
+def fresh_url(empty_database_url: str) -> str:
+    """A database of this test's own, so what it commits stays out of the shared one."""
+    return migrated(empty_database_url)
+
+
+@pytest.fixture
 def http_world(
-    engine: Engine, access_world_factory: Callable[[Session], AccessWorld]
+    fresh_url: str, access_world_factory: Callable[[Session], AccessWorld]
 ) -> dict[str, object]:
     """Committed parties, each with an API token, and a resource of the old SC."""
-    with unit_of_work(make_session_factory(engine)) as session:
+    with committed(fresh_url) as session:
         world = access_world_factory(session)
         iso = world.organisation(OrganisationKind.ISO)
         old_sc, [old_scid] = world.scheduling_coordinator()
@@ -462,8 +467,8 @@ def http_world(
 
 
 @pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
+def client(fresh_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=fresh_url, market=access_parameters))
     app.state.clock = FixedClock(SUBMITTED_AT)
     with TestClient(app) as test_client:
         yield test_client
@@ -536,12 +541,11 @@ def test_a_transfer_over_http_from_submission_to_the_switch(
 
 
 def test_the_daily_job_applies_due_transfers_at_the_command_line(
-    engine: Engine,
-    database_url: str,
+    fresh_url: str,
     access_world_factory: Callable[[Session], AccessWorld],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    with unit_of_work(make_session_factory(engine)) as session:
+    with committed(fresh_url) as session:
         world = access_world_factory(session)
         iso = world.organisation(OrganisationKind.ISO)
         _old_sc, [old_scid] = world.scheduling_coordinator()
@@ -573,7 +577,7 @@ def test_the_daily_job_applies_due_transfers_at_the_command_line(
         approve_transfer(session, specialist, transfer.id, clock=clock, calendar=CALENDAR)
         resource_id = resource.resource_id
 
-    monkeypatch.setenv("GRIDMARKET_DATABASE_URL", database_url)
+    monkeypatch.setenv("GRIDMARKET_DATABASE_URL", fresh_url)
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(cli, ["transfers", "apply-due", "--date", "2020-07-14"])

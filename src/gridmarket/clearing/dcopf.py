@@ -93,6 +93,8 @@ _OUTER_APPROXIMATION_ROUNDS = 100
 _SHIFT_FACTOR_FEASIBILITY = 1e-9
 _SHIFT_FACTOR_ROUNDS = 50
 _SHIFT_FACTOR_BATCH = 500
+# ... and with it any limit whose margin is below this share of its range.
+_SHIFT_FACTOR_NEAR_SHARE = 0.02
 
 
 class DcOpfError(RuntimeError):
@@ -513,7 +515,9 @@ def _costs(
     constant = np.zeros(n_gen)
 
     polynomial = model == GENCOST_POLYNOMIAL
-    too_high = polynomial & (n_cost > 3) & np.any(parameters[:, :1] != 0, axis=1)
+    # Terms above the square must be zero: c(n-1) ... c3, the first n − 3 parameters.
+    above_square = np.arange(parameters.shape[1]) < (n_cost[:, None] - 3)
+    too_high = polynomial & np.any(above_square & (parameters != 0), axis=1)
     if np.any(too_high):
         row = int(gen_rows[np.flatnonzero(too_high)[0]])
         raise DcOpfError(
@@ -823,79 +827,87 @@ def _solve_shift_factors(model: _Model, time_limit_seconds: float) -> _Solution:
     limit_scale = model.row_scale[n_bus : n_bus + n_limits]
     # Angle differences of the load alone: θ_f − θ_t = (A_lim·B⁻¹·C_g)·P − load_difference.
     load_difference = model.limit_incidence @ solve_b(model.balance_rhs_pu)
+    # Width of each limit in pu flow; a one-sided limit counts its bound twice.
+    limit_width = limit_scale * np.where(
+        np.isfinite(limit_upper - limit_lower),
+        limit_upper - limit_lower,
+        2 * np.fmin(np.abs(limit_lower), np.abs(limit_upper)),
+    )
     # Piecewise-cost segment rows touch only generator and epigraph columns.
     epigraph_columns = np.arange(n_gen + n_bus, n_gen + n_bus + model.n_epigraph)
     segment_rows = model.matrix[n_bus + n_limits :][:, np.r_[np.arange(n_gen), epigraph_columns]]
 
-    monitored = np.zeros(0, dtype=np.int64)
-    shift_factors = np.zeros((0, n_gen))
-    for _ in range(_SHIFT_FACTOR_ROUNDS):
-        matrix = sp.vstack(
+    # Rows: island balances, then cost segments, then the monitored limits as they come.
+    columns = np.r_[np.arange(n_gen), epigraph_columns]
+    n_segments = segment_rows.shape[0]
+    lp = _highs_lp(
+        sp.vstack(
             [
                 sp.hstack([island_balance, sp.csr_matrix((n_islands, model.n_epigraph))]),
-                sp.hstack(
-                    [
-                        sp.csr_matrix(shift_factors),
-                        sp.csr_matrix((len(monitored), model.n_epigraph)),
-                    ]
-                ),
                 segment_rows,
             ]
-        ).tocsc()
-        columns = np.r_[np.arange(n_gen), epigraph_columns]
-        lp = _highs_lp(
-            matrix,
-            model.col_cost[columns],
-            model.col_lower[columns],
-            model.col_upper[columns],
-            np.concatenate(
-                [
-                    island_load,
-                    limit_scale[monitored] * (limit_lower[monitored] + load_difference[monitored]),
-                    model.row_lower[n_bus + n_limits :],
-                ]
-            ),
-            np.concatenate(
-                [
-                    island_load,
-                    limit_scale[monitored] * (limit_upper[monitored] + load_difference[monitored]),
-                    model.row_upper[n_bus + n_limits :],
-                ]
-            ),
-        )
+        ).tocsc(),
+        model.col_cost[columns],
+        model.col_lower[columns],
+        model.col_upper[columns],
+        np.concatenate([island_load, model.row_lower[n_bus + n_limits :]]),
+        np.concatenate([island_load, model.row_upper[n_bus + n_limits :]]),
+    )
+    highs = _new_highs(time_limit_seconds, {})
+    _load(highs, lp, model.hessian_diagonal()[columns] if model.is_quadratic else None)
+    monitored = np.zeros(0, dtype=np.int64)
+    for _ in range(_SHIFT_FACTOR_ROUNDS):
         remaining = deadline - time.perf_counter()
         if remaining <= 0:
             raise _AttemptFailed("time limit reached")
-        hessian = model.hessian_diagonal()[columns] if model.is_quadratic else None
-        values, duals = _run_highs(lp, hessian, remaining, {})
+        highs.setOptionValue("time_limit", remaining)
+        # Re-solves start from the previous basis, so each round costs a few pivots.
+        values, duals = _optimum(highs)
         p = values[:n_gen]
         theta = solve_b(gen_incidence @ p - model.balance_rhs_pu)
         difference = model.limit_incidence @ theta
-        violation = limit_scale * np.maximum(limit_lower - difference, difference - limit_upper)
-        violated = np.flatnonzero(violation > _SHIFT_FACTOR_FEASIBILITY)
-        violated = np.setdiff1d(violated, monitored)
+        flow_margin = limit_scale * np.minimum(difference - limit_lower, limit_upper - difference)
+        violated = np.setdiff1d(np.flatnonzero(flow_margin < -_SHIFT_FACTOR_FEASIBILITY), monitored)
         if len(violated) == 0:
             break
-        # The worst first, a batch at a time, to keep the dense rows few.
-        violated = violated[np.argsort(-violation[violated])][:_SHIFT_FACTOR_BATCH]
-        # Shift factors of the newly violated limits: rows of |b|·A_lim·B⁻¹ at generator buses.
-        sensitivity = solve_b(model.limit_incidence[violated].T.toarray())
-        monitored = np.concatenate([monitored, violated])
-        shift_factors = np.vstack(
-            [shift_factors, sensitivity[model.gen_bus].T * limit_scale[violated, None]]
+        # Add the violated limits and any within a few percent of theirs, worst first (a
+        # batch at a time to keep the dense rows few): fewer rounds of re-solving.
+        nearly = flow_margin < _SHIFT_FACTOR_NEAR_SHARE * limit_width
+        added = np.union1d(violated, np.setdiff1d(np.flatnonzero(nearly), monitored))
+        added = added[np.argsort(flow_margin[added])][:_SHIFT_FACTOR_BATCH]
+        # Rows of |b|·A_lim·B⁻¹ at the generator buses (PTDFs), in pu flow.
+        sensitivity = solve_b(model.limit_incidence[added].T.toarray())
+        rows = sp.csr_matrix(
+            np.hstack(
+                [
+                    sensitivity[model.gen_bus].T * limit_scale[added, None],
+                    np.zeros((len(added), model.n_epigraph)),
+                ]
+            )
         )
+        highs.addRows(
+            len(added),
+            _highs_bounds(limit_scale[added] * (limit_lower[added] + load_difference[added])),
+            _highs_bounds(limit_scale[added] * (limit_upper[added] + load_difference[added])),
+            rows.nnz,
+            rows.indptr.astype(np.int32),
+            rows.indices.astype(np.int32),
+            rows.data,
+        )
+        monitored = np.concatenate([monitored, added])
     else:
         raise _AttemptFailed(f"limits still violated after {_SHIFT_FACTOR_ROUNDS} rounds")
 
     # Duals of the full model: λ = ν(island) + B⁻¹·A_mon'·μ_mon (the PTDF form of the LMP).
     island_price = duals[:n_islands]
+    segment_price = duals[n_islands : n_islands + n_segments]
     limit_price = np.zeros(n_limits)
     # Back from $/h per pu flow to $/h per radian of the full model's rows.
-    limit_price[monitored] = duals[n_islands : n_islands + len(monitored)] * limit_scale[monitored]
+    limit_price[monitored] = duals[n_islands + n_segments :] * limit_scale[monitored]
     congestion_part = solve_b(model.limit_incidence.T @ limit_price)
     balance_price = island_price[model.island] + congestion_part
     x = np.concatenate([p, theta, values[n_gen:]])
-    row_dual = np.concatenate([balance_price, limit_price, duals[n_islands + len(monitored) :]])
+    row_dual = np.concatenate([balance_price, limit_price, segment_price])
     return _Solution(x=x, row_dual=row_dual, objective_usd_per_h=model.objective(x))
 
 
@@ -986,12 +998,15 @@ def _kkt_residual(model: _Model, solution: _Solution) -> float:
         return math.inf
     activity = model.matrix @ x
     reduced_cost = model.col_cost + model.hessian_diagonal() * x - model.matrix.T @ y
-    scale = max(1.0, float(np.max(np.abs(model.col_cost))), float(np.max(np.abs(y), initial=0)))
+    # Rows are measured as if scaled to pu power: a row times k has activity k·a, bounds
+    # k·[lo, hi] and multiplier y/k.
+    k = model.row_scale
+    scale = max(1.0, float(np.max(np.abs(model.col_cost))), float(np.max(np.abs(y / k), initial=0)))
+    # Angles (rad) and epigraphs ($/h) are free columns: the clip demands their reduced
+    # costs vanish.
     column_residual = x - np.clip(x - reduced_cost / scale, model.col_lower, model.col_upper)
-    # Angles (rad) and epigraphs ($/h) have no natural pu scale; their reduced costs must
-    # vanish (they are free), which the clip already demands.
-    row_residual = model.row_scale * (
-        activity - np.clip(activity - y / scale, model.row_lower, model.row_upper)
+    row_residual = k * activity - np.clip(
+        k * activity - y / (k * scale), k * model.row_lower, k * model.row_upper
     )
     return float(
         max(np.max(np.abs(column_residual), initial=0), np.max(np.abs(row_residual), initial=0))

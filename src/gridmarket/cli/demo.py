@@ -14,6 +14,7 @@ from gridmarket.config import get_settings
 from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.demo.scenario import seed_demo_participants
 from gridmarket.participants.queries import registry
+from gridmarket.resources.certifications import certify_demo_resources
 
 
 def demo(
@@ -40,6 +41,7 @@ def demo(
     certified_on = calendar.add_business_days(day, -30)
     with unit_of_work(factory) as session:
         seed_demo_participants(session, certified_on)
+        certify_demo_resources(session, certified_on)
         coordinators = registry(session)
     table = Table(title="Scheduling coordinators")
     for column in ("legal name", "status", "SCIDs", "resources"):

@@ -25,9 +25,12 @@ Example::
 
 from __future__ import annotations
 
+import ast
 import io
+import math
+import operator
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +71,8 @@ _ASSIGNMENT = re.compile(r"^[ \t]*mpc\.(\w+)[ \t]*=[ \t]*", re.MULTILINE)
 _COMMENT = re.compile(r"%.*")
 # ``...`` continues a row on the next line; the rest of that line is a comment.
 _CONTINUATION = re.compile(r"\.\.\.[^\n]*\n")
-_ROW_SEPARATOR = re.compile(r"[;\n]")
+# ``mpc.bus(:, PD) = ...``: a table changed by MATLAB code after it was written out.
+_INDEXED_ASSIGNMENT = re.compile(r"^[ \t]*mpc\.(\w+)[ \t]*\(.*\)[ \t]*=[^=].*$", re.MULTILINE)
 
 
 class MatpowerFormatError(ValueError):
@@ -201,6 +205,7 @@ def parse_matpower_text(text: str, name: str = "<string>") -> MatpowerCase:
     # Drop comments but keep every newline, so offsets still give line numbers.
     code = _COMMENT.sub("", text)
     fields = _find_fields(code, name)
+    _refuse_code_changes(code, name)
 
     missing = [f"mpc.{field}" for field in ("bus", "gen", "branch") if field not in fields]
     if missing:
@@ -255,12 +260,75 @@ def _parse_scalar(code: str, field: _Field, label: str, name: str) -> float:
     if end < 0 or (0 <= line_end < end):
         end = line_end if line_end >= 0 else len(code)
     token = code[field.start : end].strip()
-    try:
-        return float(token)
-    except ValueError:
+    value = _arithmetic(token)
+    if value is None:
         raise MatpowerFormatError(
             f"{name} line {field.line}: mpc.{label} = {token!r} is not a number"
-        ) from None
+        )
+    return value
+
+
+def _arithmetic(text: str) -> float | None:
+    """A number, or constant arithmetic such as ``50/3`` or ``135/sqrt(3)``; else None."""
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        tree = ast.parse(text.replace("^", "**"), mode="eval")
+    except SyntaxError:
+        return None
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in _CONSTANTS:
+            return _CONSTANTS[node.id]
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _FUNCTIONS
+            and len(node.args) == 1
+            and not node.keywords
+        ):
+            return _FUNCTIONS[node.func.id](value(node.args[0]))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            operand = value(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp) and type(node.op) in _OPERATORS:
+            return _OPERATORS[type(node.op)](value(node.left), value(node.right))
+        raise ValueError("not constant arithmetic")
+
+    try:
+        return value(tree.body)
+    except (ValueError, ZeroDivisionError, OverflowError, RecursionError):
+        return None
+
+
+_OPERATORS: dict[type[ast.operator], Callable[[float, float], float]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.Pow: operator.pow,
+}
+_FUNCTIONS: dict[str, Callable[[float], float]] = {"sqrt": math.sqrt}
+_CONSTANTS = {"pi": math.pi, "Inf": math.inf, "inf": math.inf}
+
+
+def _refuse_code_changes(code: str, name: str) -> None:
+    """Refuse a file whose MATLAB code rewrites a table after it is written out (unit
+    conversions in some distribution cases): reading only the literal table would give
+    wrong numbers, e.g. kW taken as MW."""
+    offset, line = 0, 1
+    for match in _INDEXED_ASSIGNMENT.finditer(code):
+        if match.group(1) in _MIN_COLUMNS or match.group(1) == "baseMVA":
+            line += code.count("\n", offset, match.start())
+            statement = match.group(0).strip()
+            raise MatpowerFormatError(
+                f"{name} line {line}: {statement!r} changes mpc.{match.group(1)} with MATLAB "
+                "code; only literal tables can be read (apply the change to the table itself)"
+            )
 
 
 def _parse_matrix(
@@ -279,9 +347,8 @@ def _parse_matrix(
     body = code[body_start:body_end]
     matrix = _fast_matrix(body)
     if matrix is None:
-        # Walk the rows only to say exactly what is wrong.
-        _raise_matrix_error(field, body, label, columns, name)
-        raise AssertionError("unreachable")  # pragma: no cover
+        # Row by row: reads arithmetic such as 135/sqrt(3), or says exactly what is wrong.
+        matrix = _slow_matrix(field, body, label, columns, name)
     needed = _MIN_COLUMNS[label]
     if matrix.shape[0] and matrix.shape[1] < needed:
         missing = ", ".join(_column_name(columns, k) for k in range(matrix.shape[1], needed))
@@ -304,32 +371,34 @@ def _fast_matrix(body: str) -> FloatArray | None:
         return None
 
 
-def _raise_matrix_error(
+def _slow_matrix(
     field: _Field, body: str, label: str, columns: tuple[str, ...], name: str
-) -> None:
-    """Find the first bad value or ragged row of a block and raise an error naming it."""
-    widths: list[tuple[int, int]] = []  # (values in the row, line of the row)
+) -> FloatArray:
+    """The block read value by value; raises naming the first bad value or ragged row."""
+    rows: list[list[float]] = []
+    lines: list[int] = []
     for row in _walk_rows(body, field.line):
+        values = []
         for column, (token, line) in enumerate(row):
-            try:
-                float(token)
-            except ValueError:
+            value = _arithmetic(token)
+            if value is None:
                 raise MatpowerFormatError(
                     f"{name} line {line}, column {column + 1} "
                     f"({_column_name(columns, column)}): {token!r} is not a number"
-                ) from None
-        widths.append((len(row), row[0][1]))
-    counts = np.bincount([width for width, _ in widths])
+                )
+            values.append(value)
+        rows.append(values)
+        lines.append(row[0][1])
+    counts = np.bincount([len(values) for values in rows])
     # The most common width; on a tie the widest (a short row is more likely cut off).
     usual = len(counts) - 1 - int(np.argmax(counts[::-1]))
-    for width, line in widths:
-        if width != usual:
+    for values, line in zip(rows, lines, strict=True):
+        if len(values) != usual:
             raise MatpowerFormatError(
-                f"{name} line {line}: mpc.{label} row has {width} values, "
+                f"{name} line {line}: mpc.{label} row has {len(values)} values, "
                 f"expected {usual} like the other rows"
             )
-    # The fast path failed, so one of the checks above must have raised; guard anyway.
-    raise MatpowerFormatError(f"{name} line {field.line}: mpc.{label} could not be read")
+    return np.array(rows, dtype=np.float64).reshape(len(rows), usual)
 
 
 def _walk_rows(body: str, first_line: int) -> Iterator[list[tuple[str, int]]]:

@@ -54,10 +54,12 @@ class TemplateFolderFetcher(URLFetcher):
     Example::
 
         >>> fetcher = TemplateFolderFetcher(TEMPLATE_DIR)
-        >>> fetcher.fetch("file:///etc/passwd")
+        >>> fetcher.path_of((TEMPLATE_DIR / "letter.css").as_uri()).name
+        'letter.css'
+        >>> fetcher.path_of("file:///etc/passwd")  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        gridmarket.resources.letters.LetterResourceRefused: file:///etc/passwd: ...
+        gridmarket.resources.letters.LetterResourceRefused: file:///etc/passwd: letters may ...
     """
 
     def __init__(self, folder: Path) -> None:
