@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from tests.conftest import AccessWorld
 
+from gridmarket.access.models import OrganisationKind, Role
 from gridmarket.api.app import create_app
+from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
+from gridmarket.db.engine import make_session_factory, unit_of_work
 
 
 @pytest.fixture
-def client(database_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(database_url=database_url))) as test_client:
+def client(database_url: str, access_clock: FixedClock) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=database_url))
+    app.state.clock = access_clock
+    with TestClient(app) as test_client:
         yield test_client
 
 
@@ -60,13 +68,32 @@ def test_calendar_refuses_a_malformed_date_with_a_clear_error(client: TestClient
     assert response.json()["detail"][0]["loc"] == ["path", "trade_date"]
 
 
-def test_unknown_resource_is_a_404_naming_it(client: TestClient) -> None:
-    response = client.get("/api/v1/resources/NO_SUCH_UNIT")
+@pytest.fixture
+def iso_headers(
+    engine: Engine, access_world_factory: Callable[[Session], AccessWorld]
+) -> dict[str, str]:
+    with unit_of_work(make_session_factory(engine)) as session:
+        world = access_world_factory(session)
+        operator = world.person(world.organisation(OrganisationKind.ISO), Role.MARKET_OPERATOR)
+        return {"Authorization": f"Bearer {world.api_token(operator)}"}
+
+
+def test_the_master_file_needs_a_login(client: TestClient) -> None:
+    assert client.get("/api/v1/resources").status_code == 401
+    assert client.get("/api/v1/resources/101_STEAM_3").status_code == 401
+
+
+def test_unknown_resource_is_a_404_naming_it(
+    client: TestClient, iso_headers: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/resources/NO_SUCH_UNIT", headers=iso_headers)
     assert response.status_code == 404
     assert "NO_SUCH_UNIT" in response.json()["detail"]
 
 
-def test_page_size_above_the_download_limit_is_refused(client: TestClient) -> None:
-    response = client.get("/api/v1/resources", params={"limit": 200_001})
+def test_page_size_above_the_download_limit_is_refused(
+    client: TestClient, iso_headers: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/resources", params={"limit": 200_001}, headers=iso_headers)
     assert response.status_code == 422
     assert "download limit" in response.json()["detail"]

@@ -18,9 +18,11 @@ DEMAND = [30.0, 30.0, 80.0, 80.0]
 
 def _clear(storage):
     # $10 energy up to 60 MW, then $50: LMP 10 in the first two hours, 50 after.
+    # Both units stay on, so the pricing run always has a marginal unit.
     units = UnitOffers.create(["CHEAP", "DEAR"], ["A", "A"], 4, p_max_mw=[60.0, 200.0],
                               offer_mw=[[60.0], [200.0]],
-                              offer_price_usd_per_mwh=[[10.0], [50.0]])
+                              offer_price_usd_per_mwh=[[10.0], [50.0]],
+                              must_run=True)
     inp = ClearingInput(network=Network.create(["A"]), periods=Periods.uniform(4, 60),
                         units=units, demand=DemandBids.create(["L"], ["A"], 4,
                                                               fixed_mw=[DEMAND]),

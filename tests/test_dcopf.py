@@ -329,6 +329,15 @@ def test_infeasible_case_raises_a_clear_error(tmp_path: Path) -> None:
         solve_text(tmp_path, text)
 
 
+def test_in_service_hvdc_lines_are_refused_not_ignored() -> None:
+    dcline = "mpc.dcline = [\n1 2 {status} 10 9.5 0 0 1 1 0 50 -10 10 -10 10 0 0.05;\n];\n"
+    with pytest.raises(DcOpfError, match=r"1 in-service HVDC line\(s\)"):
+        solve_dc_opf(parse_matpower_text(TWO_BUS_LINEAR + dcline.format(status=1)))
+
+    result = solve_dc_opf(parse_matpower_text(TWO_BUS_LINEAR + dcline.format(status=0)))
+    assert result.objective_usd_per_h == pytest.approx(1800)
+
+
 def test_unknown_convention_is_refused() -> None:
     case = parse_matpower_text(TWO_BUS_LINEAR)
     with pytest.raises(DcOpfError, match="unknown convention 'pypsa'"):
@@ -444,6 +453,16 @@ def test_pglib_largest_case_is_fast(pglib_results: dict[str, DcOpfResult]) -> No
 def test_matpower_convention_matches_matpower_dc_model(name: str, objective: float) -> None:
     result = solve_dc_opf_file(PGLIB_DIR / name, "matpower")
     assert result.objective_usd_per_h == pytest.approx(objective, rel=1e-8)
+
+
+def test_matpower_convention_lmps_match_matpower_dc_model() -> None:
+    # pandapower's rundcopp (MATPOWER's DC model) gives these LMPs to within 3e-10.
+    result = solve_dc_opf_file(PGLIB_DIR / "pglib_opf_case5_pjm.m", "matpower")
+    np.testing.assert_allclose(
+        result.lmp_usd_per_mwh,
+        [16.97735882301119, 26.384459518985114, 30.0, 39.94273632279094, 10.0],
+        rtol=1e-8,
+    )
 
 
 # --- command line ----------------------------------------------------------------------

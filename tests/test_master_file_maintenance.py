@@ -21,7 +21,7 @@ from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
 from gridmarket.errors import InvalidInput
 from gridmarket.resources.master_file import resource_history, update_resource
-from gridmarket.resources.models import MeteringType, Resource, ResourceType
+from gridmarket.resources.models import MeteringType, Resource, ResourceAssignment, ResourceType
 
 AT = datetime(2020, 7, 1, 16, tzinfo=UTC)
 EFFECTIVE = date(2020, 8, 1)
@@ -188,6 +188,14 @@ def http_world(
         iso = world.organisation(OrganisationKind.ISO)
         sc, [scid] = world.scheduling_coordinator()
         resource = make_resource(session, "MF")
+        # The SC sees the history of resources its SCIDs represent, and no others.
+        session.add(
+            ResourceAssignment(
+                resource_pk=resource.id,
+                scid_id=scid.id,
+                effective_from_utc=datetime(2020, 1, 1, tzinfo=UTC),
+            )
+        )
         specialist = world.person(iso, Role.CERTIFICATION_SPECIALIST)
         trader = world.person(sc, Role.TRADER, scids=(scid,))
         return {

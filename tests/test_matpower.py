@@ -100,6 +100,19 @@ def test_reads_every_table_of_a_hand_written_case() -> None:
     np.testing.assert_array_equal(gencost.parameters[1], [0, 0, 100, 2000])
 
 
+def test_block_comments_and_the_last_assignment() -> None:
+    text = (
+        THREE_BUS.replace(
+            "mpc.gen = [",
+            "%{\nmpc.gen = [\n	9 0 0 0 0 1 100 1 1 0;\n];\n%}\nmpc.gen = [",
+        )
+        + "mpc.baseMVA = 10;\n"
+    )
+    case = parse_matpower_text(text)
+    np.testing.assert_array_equal(case.gen.bus_id, [1, 2])  # the block comment is skipped
+    assert case.base_mva == 10.0  # MATLAB keeps the last value
+
+
 def test_optional_columns_get_defaults() -> None:
     text = """
     mpc.baseMVA = 100;
@@ -208,6 +221,31 @@ def test_an_unknown_cost_model_is_named() -> None:
     )
     with pytest.raises(MatpowerFormatError, match=r"column 1 \(model\): cost model 3"):
         parse_matpower_text(bad, name="case.m")
+
+
+def test_constant_arithmetic_is_evaluated() -> None:
+    text = THREE_BUS.replace("mpc.baseMVA = 100.0;", "mpc.baseMVA = 50/3;").replace(
+        "0.0	230.0	1	1.1	0.9;\n	2	2",
+        "0.0	135/sqrt(3)	1	1.1	0.9;\n	2	2",
+    )
+    case = parse_matpower_text(text)
+    assert case.base_mva == pytest.approx(50 / 3)
+    assert case.bus.base_kv[0] == pytest.approx(135 / 3**0.5)
+
+
+def test_a_table_changed_by_matlab_code_is_refused() -> None:
+    # Some distribution cases convert kW to MW in code after the table; reading the
+    # literal table alone would take kW for MW.
+    text = THREE_BUS + "mpc.bus(:, [PD, QD]) = mpc.bus(:, [PD, QD]) / 1e3;\n"
+    line = len(text.splitlines())
+
+    with pytest.raises(MatpowerFormatError) as error:
+        parse_matpower_text(text, name="case.m")
+
+    assert str(error.value).startswith(
+        f"case.m line {line}: 'mpc.bus(:, [PD, QD]) = mpc.bus(:, [PD, QD]) / 1e3;' changes "
+        "mpc.bus with MATLAB code"
+    )
 
 
 def test_a_missing_file_raises_file_not_found(tmp_path: Path) -> None:

@@ -530,9 +530,10 @@ def test_a_transfer_over_http_from_submission_to_the_switch(
     assert approved.json()["status"] == "APPROVED"
     applied = client.post("/api/v1/transfers/apply-due?today=2020-07-14", headers=w["iso"])
     assert [t["id"] for t in applied.json()] == [transfer["id"]]
-    assignments = client.get(
-        f"/api/v1/resources/{w['resource_id']}/assignments", headers=w["third"]
-    ).json()
+    history_path = f"/api/v1/resources/{w['resource_id']}/assignments"
+    # A third SC cannot see another SC's resource, not even its assignment history.
+    assert client.get(history_path, headers=w["third"]).status_code == 404
+    assignments = client.get(history_path, headers=w["iso"]).json()
     assert [a["scid"] for a in assignments][-2:] == [w["old_scid"], w["new_scid"]]
     assert assignments[-2]["effective_to_utc"].startswith("2020-07-14T07:00:00")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -24,14 +26,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app = create_app(Settings(database_url="sqlite:///var/demo.sqlite"))
     """
     settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()  # Close pooled connections when the server stops.
+
     app = FastAPI(
+        lifespan=lifespan,
         title="gridmarket",
         version=__version__,
         description="An electricity ISO market and its scheduling coordinators.",
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
     )
-    engine = make_engine(settings.database_url)
     app.state.settings = settings
     app.state.market_parameters = settings.market_parameters()
     app.state.engine = engine

@@ -1,5 +1,6 @@
 """The market clearing engine. Pure library: typed input in, typed result out; no database."""
 
+from gridmarket.clearing.dispatch import DispatchModel
 from gridmarket.clearing.highs_session import ClearingFailed
 from gridmarket.clearing.ifm import clear_day_ahead
 from gridmarket.clearing.inputs import (
@@ -18,6 +19,7 @@ from gridmarket.clearing.inputs import (
     VirtualBids,
 )
 from gridmarket.clearing.result import ClearingResult
+from gridmarket.clearing.ruc import RucResult, clear_residual_unit_commitment
 
 __all__ = [
     "AggregatedNodes",
@@ -25,15 +27,18 @@ __all__ = [
     "ClearingInput",
     "ClearingResult",
     "DemandBids",
+    "DispatchModel",
     "InputError",
     "Network",
     "Penalties",
     "Periods",
     "ReserveProduct",
     "ReserveRequirements",
+    "RucResult",
     "SolverSettings",
     "Storage",
     "UnitOffers",
     "VirtualBids",
     "clear_day_ahead",
+    "clear_residual_unit_commitment",
 ]

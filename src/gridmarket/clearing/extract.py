@@ -5,22 +5,19 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from gridmarket.clearing.consistency import COMMITMENT_OFF
+from gridmarket.clearing.consistency import COMMITMENT_OFF, check_consistency
 from gridmarket.clearing.formulation.assemble import ClearingModel
 from gridmarket.clearing.formulation.units import LIMIT_FAMILIES
 from gridmarket.clearing.highs_session import SolveOutcome
 from gridmarket.clearing.inputs import N_PRODUCTS, ReserveProduct
 from gridmarket.clearing.inputs._checks import BoolArray, FloatArray, IntArray
-from gridmarket.clearing.result import Relaxations, Schedules
+from gridmarket.clearing.linear_model import values
+from gridmarket.clearing.pricing import compute_prices
+from gridmarket.clearing.result import ClearingResult, Relaxations, Schedules, SolverStatistics
 from gridmarket.network.ptdf import DcNetwork
 
 # A dual smaller than this ($ per MW of the row, per period) is taken as zero.
 DUAL_TOLERANCE = 1e-6
-
-
-def values(vector: FloatArray, index: IntArray) -> FloatArray:
-    """``vector[index]`` with 0 where the index is -1 (an absent variable or row)."""
-    return np.where(index >= 0, vector[np.clip(index, 0, None)], 0.0)
 
 
 def read_schedules(cm: ClearingModel, x: FloatArray, dc: DcNetwork) -> Schedules:
@@ -140,3 +137,23 @@ def read_binding(cm: ClearingModel, outcome: SolveOutcome) -> pl.DataFrame:
         return pl.DataFrame(schema={"family": pl.String, "element": pl.String,
                                     "period": pl.Int64, "shadow_price": pl.Float64})
     return pl.concat(frames)
+
+
+def read_result(cm: ClearingModel, dc: DcNetwork, outcome: SolveOutcome,
+                statistics: SolverStatistics) -> ClearingResult:
+    """The full result of a solved LP (a pricing or dispatch run), checked for consistency."""
+    commitment = values(outcome.col_value, cm.units.commit) > 0.5
+    schedules = read_schedules(cm, outcome.col_value, dc)
+    prices = compute_prices(cm, outcome)
+    relaxations = read_relaxations(cm, outcome.col_value)
+    unit_limits = read_unit_limits(cm, outcome, commitment)
+    return ClearingResult(
+        input=cm.input,
+        schedules=schedules,
+        prices=prices,
+        relaxations=relaxations,
+        binding_constraints=read_binding(cm, outcome),
+        unit_limits=unit_limits,
+        statistics=statistics,
+        consistency=check_consistency(cm.input, schedules, prices, relaxations, unit_limits),
+    )

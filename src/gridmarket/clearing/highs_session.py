@@ -95,13 +95,10 @@ class HighsSession:
         lp.a_matrix_.value_ = matrix.data
         lp.a_matrix_.num_col_ = m.n_cols
         lp.a_matrix_.num_row_ = m.n_rows
-        if integer.any():
-            lp.integrality_ = [
-                highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-                for flag in integer
-            ]
         self._check(self.highs.passModel(lp), "passModel")
-        self._integer = integer.copy()
+        self._integer = np.zeros(m.n_cols, dtype=bool)
+        if integer.any():
+            self.set_integrality(np.flatnonzero(integer), True)
         self._cols, self._rows, self._blocks = m.n_cols, m.n_rows, m.n_term_blocks
 
     def sync(self) -> None:
@@ -177,6 +174,15 @@ class HighsSession:
         idx, values, _ = _triple(index, cost, cost)
         if idx.size:
             self._check(self.highs.changeColsCost(idx.size, idx, values), "changeColsCost")
+
+    def set_coefficients(self, rows: npt.ArrayLike, cols: npt.ArrayLike,
+                         values: npt.ArrayLike) -> None:
+        """Change existing matrix coefficients (one call per entry: for small updates)."""
+        r, c, v = np.broadcast_arrays(np.asarray(rows), np.asarray(cols),
+                                      np.asarray(values, dtype=np.float64))
+        for row, col, value in zip(r.ravel().tolist(), c.ravel().tolist(), v.ravel().tolist(),
+                                   strict=True):
+            self._check(self.highs.changeCoeff(row, col, value), "changeCoeff")
 
     def set_integrality(self, index: npt.ArrayLike, integer: bool) -> None:
         """Make columns integer or continuous."""

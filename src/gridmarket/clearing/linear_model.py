@@ -124,6 +124,17 @@ class LinearModel:
         return sp.csr_matrix(sp.coo_matrix((v, (r, c)), shape=shape))
 
 
+def values(vector: FloatArray, index: IntArray) -> FloatArray:
+    """``vector[index]`` with 0 where the index is -1 (an absent column or row).
+
+    Example::
+
+        >>> values(np.array([5.0, 7.0]), np.array([[1, -1]])).tolist()
+        [[7.0, 0.0]]
+    """
+    return np.where(index >= 0, vector[np.clip(index, 0, None)], 0.0)
+
+
 def _mask(mask: Any, shape: tuple[int, ...]) -> npt.NDArray[np.bool_]:
     if mask is None:
         return np.ones(shape, dtype=bool)

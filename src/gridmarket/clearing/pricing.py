@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from gridmarket.clearing.extract import values
 from gridmarket.clearing.formulation.assemble import ClearingModel
 from gridmarket.clearing.formulation.reserves import reserve_prices
 from gridmarket.clearing.highs_session import HighsSession, SolveOutcome
 from gridmarket.clearing.inputs import N_PRODUCTS
 from gridmarket.clearing.inputs._checks import BoolArray
+from gridmarket.clearing.linear_model import values
 from gridmarket.clearing.result import Prices
 
 

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from gridmarket.clearing.extract import values
 from gridmarket.clearing.formulation.assemble import ClearingModel, build_clearing_model
 from gridmarket.clearing.formulation.network import add_branch_rows, violated_branches
 from gridmarket.clearing.highs_session import HighsSession, SolveOutcome
 from gridmarket.clearing.inputs import ClearingInput
-from gridmarket.clearing.linear_model import FloatArray
+from gridmarket.clearing.linear_model import FloatArray, values
 from gridmarket.network.losses import LossLinearisation, linearise_losses
 from gridmarket.network.ptdf import DcNetwork
 
@@ -32,7 +32,9 @@ def open_session(cm: ClearingModel) -> HighsSession:
                         time_limit_seconds=settings.time_limit_seconds, threads=settings.threads)
 
 
-def solve_with_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:
+def solve_with_branch_limits(
+    session: HighsSession, cm: ClearingModel, *, add_near: bool = False
+) -> LazySolve:
     """Solve; add the branch limits the solution violates; re-solve until none is violated.
 
     HiGHS keeps the model (and, for LPs, the basis) between solves, so each
@@ -45,7 +47,7 @@ def solve_with_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySo
         outcome = session.solve()
         seconds += outcome.seconds
         injection = values(outcome.col_value, cm.network.injection)
-        violated = violated_branches(cm.network, injection)
+        violated = violated_branches(cm.network, injection, add_near=add_near)
         if not violated.any():
             return LazySolve(outcome, iterations, seconds)
         add_branch_rows(cm.model, cm.network, violated)
@@ -58,9 +60,11 @@ def screen_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:
     usually those that bind in the commitment, so the MIP rarely needs a second
     round.
     """
+    if not cm.integer:
+        return solve_with_branch_limits(session, cm)
     session.set_integrality(cm.units.commit, False)
     try:
-        return solve_with_branch_limits(session, cm)
+        return solve_with_branch_limits(session, cm, add_near=True)
     finally:
         session.set_integrality(cm.units.commit, True)
 
@@ -72,20 +76,61 @@ def dc_network(inp: ClearingInput) -> DcNetwork:
                      n_buses=net.n_buses, reference=net.reference_index)
 
 
-def loss_linearisation(inp: ClearingInput, dc: DcNetwork, ptdf: FloatArray) -> LossLinearisation:
-    """Losses linearised around the input's base case, or around a lossless relaxed solve.
+def has_losses(inp: ClearingInput) -> bool:
+    """Whether marginal losses are modelled: not lossless mode, and some resistance."""
+    return not inp.settings.lossless and bool(np.any(inp.network.resistance_pu > 0))
 
-    Lossless mode, or a network without resistance, gives zero factors.
-    """
+
+def loss_linearisation(inp: ClearingInput, dc: DcNetwork, base_mw: FloatArray
+                       ) -> LossLinearisation:
+    """Losses linearised around the base-case injections ``(bus, period)``."""
     net = inp.network
-    nb, nt = net.n_buses, inp.periods.count
-    if inp.settings.lossless or not np.any(net.resistance_pu > 0):
-        return LossLinearisation.lossless(nb, nt)
-    base = inp.base_case_injection_mw
-    if base is None:
-        relaxed = build_clearing_model(inp, ptdf, LossLinearisation.lossless(nb, nt),
-                                       integer=False)
-        solved = solve_with_branch_limits(open_session(relaxed), relaxed)
-        base = values(solved.outcome.col_value, relaxed.network.injection)
-    return linearise_losses(dc, net.resistance_pu, net.base_mva, base,
+    return linearise_losses(dc, net.resistance_pu, net.base_mva, base_mw,
                             net.reference_distribution)
+
+
+def apply_losses(session: HighsSession, cm: ClearingModel, losses: LossLinearisation) -> None:
+    """Put new loss factors and offsets into the balance rows of a passed model."""
+    net = cm.network
+    rows = np.broadcast_to(net.balance_rows[None, :], net.injection.shape)
+    session.set_coefficients(rows, net.injection, 1.0 - losses.loss_factor)
+    session.set_row_bounds(net.balance_rows, losses.offset_mw, losses.offset_mw)
+    net.losses = losses
+
+
+@dataclass
+class PreparedRun:
+    """A built model in its solver session, with branch limits screened."""
+
+    dc: DcNetwork
+    cm: ClearingModel
+    session: HighsSession
+    screening: LazySolve
+    build_seconds: float
+
+
+def prepare_run(inp: ClearingInput, *, integer: bool = True) -> PreparedRun:
+    """Build the model, open a session and screen branch limits on the LP (relaxation).
+
+    Without a given base case, the screening solve (lossless) is the base case
+    for the loss factors, which are then put into the model and screened again.
+    """
+    start = time.perf_counter()
+    dc = dc_network(inp)
+    net = inp.network
+    ptdf = dc.ptdf(net.monitored_branches, weights=net.reference_distribution)
+    lossy = has_losses(inp)
+    base = inp.base_case_injection_mw
+    losses = (loss_linearisation(inp, dc, base) if lossy and base is not None
+              else LossLinearisation.lossless(net.n_buses, inp.periods.count))
+    cm = build_clearing_model(inp, ptdf, losses, integer=integer)
+    session = open_session(cm)
+    build_seconds = time.perf_counter() - start
+    screening = screen_branch_limits(session, cm)
+    if lossy and base is None:
+        base = values(screening.outcome.col_value, cm.network.injection)
+        apply_losses(session, cm, loss_linearisation(inp, dc, base))
+        again = screen_branch_limits(session, cm)
+        screening = LazySolve(again.outcome, screening.iterations + again.iterations,
+                              screening.seconds + again.seconds)
+    return PreparedRun(dc, cm, session, screening, build_seconds)

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
 from rich.console import Console
-from sqlalchemy.orm import Session
 
 from gridmarket.access.audit import verify_audit_chain
 from gridmarket.access.errors import AccessError
 from gridmarket.access.service import bootstrap_iso_admin, find_person_by_email
 from gridmarket.access.tokens import create_api_token
+from gridmarket.cli.database import transaction
 from gridmarket.clock import SystemClock
 from gridmarket.config import get_settings
-from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 
 audit_app = typer.Typer(help="The audit log: verify its hash chain.", no_args_is_help=True)
 users_app = typer.Typer(
@@ -26,21 +23,10 @@ console = Console()
 errors = Console(stderr=True)
 
 
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    """One unit of work on the configured database; the engine is closed afterwards."""
-    engine = make_engine(get_settings().database_url)
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 @audit_app.command("verify")
 def verify() -> None:
     """Check that no audit entry was edited, deleted or reordered; name the first that was."""
-    with _transaction() as session:
+    with transaction() as session:
         result = verify_audit_chain(session)
     if result.intact:
         console.print(result.message())
@@ -64,7 +50,7 @@ def create_iso_admin(
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     rules = get_settings().market_parameters().access
     try:
-        with _transaction() as session:
+        with transaction() as session:
             person = bootstrap_iso_admin(
                 session, email, password, rules=rules, display_name=name, clock=SystemClock()
             )
@@ -84,7 +70,7 @@ def token(
     """Create an API token for a person and print it. It is shown this once only."""
     rules = get_settings().market_parameters().access
     try:
-        with _transaction() as session:
+        with transaction() as session:
             person = find_person_by_email(session, email)
             issued = create_api_token(
                 session,

@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from gridmarket.calendar import MarketCalendar
+from gridmarket.cli.database import transaction
 from gridmarket.cli.load_commands import console, load_rts_gmlc_into_database, print_import_summary
 from gridmarket.cli.serve import serve
 from gridmarket.config import get_settings
-from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.demo.scenario import seed_demo_participants
 from gridmarket.participants.queries import registry
 from gridmarket.resources.certifications import certify_demo_resources
@@ -37,9 +37,8 @@ def demo(
     summary = load_rts_gmlc_into_database(day, day)
     print_import_summary(summary)
 
-    factory = make_session_factory(make_engine(settings.database_url))
     certified_on = calendar.add_business_days(day, -30)
-    with unit_of_work(factory) as session:
+    with transaction() as session:
         seed_demo_participants(session, certified_on)
         certify_demo_resources(session, certified_on)
         coordinators = registry(session)

@@ -10,8 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gridmarket.calendar import MarketCalendar
+from gridmarket.cli.database import transaction
 from gridmarket.config import get_settings
-from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.db.migrate import upgrade
 from gridmarket.markets.forecasts import load_rts_gmlc_forecasts, trade_days
 from gridmarket.network.csv_tables import RtsDataError
@@ -44,10 +44,9 @@ def load_rts_gmlc_into_database(first: date, last: date) -> ImportSummary:
     calendar = MarketCalendar(settings.market_parameters())
     days = trade_days(first, last)
     upgrade(settings.database_url)
-    factory = make_session_factory(make_engine(settings.database_url))
     with progress_bar() as progress:
         task = progress.add_task("Master File", total=1 + len(days))
-        with unit_of_work(factory) as session:
+        with transaction() as session:
             summary = import_rts_gmlc(
                 session,
                 settings.rts_gmlc_dir,
@@ -57,7 +56,7 @@ def load_rts_gmlc_into_database(first: date, last: date) -> ImportSummary:
         progress.update(task, advance=1)
         for day in days:
             progress.update(task, description=f"forecasts {day.isoformat()}")
-            with unit_of_work(factory) as session:
+            with transaction() as session:
                 model = network_model(session, summary.model_name)
                 load_rts_gmlc_forecasts(session, model, settings.rts_gmlc_dir, day, calendar)
             progress.update(task, advance=1)

@@ -7,8 +7,6 @@ person's roles and SCIDs, through the same access policy as the API.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -18,14 +16,12 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmarket.access.errors import AccessError
 from gridmarket.access.principal import Principal, load_principal
 from gridmarket.access.service import find_person_by_email
 from gridmarket.calendar import MarketCalendar
+from gridmarket.cli.database import transaction
 from gridmarket.clock import SystemClock
 from gridmarket.config import get_settings
-from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
-from gridmarket.errors import DomainError
 from gridmarket.participants import loss_eligibility
 from gridmarket.resources import certifications, master_file, transfer_documents, transfers
 from gridmarket.resources.models import CertificationKind, Resource, TransferStatus
@@ -49,23 +45,6 @@ def register_resource_commands(app: typer.Typer) -> None:
     app.add_typer(master_file_app, name="master-file")
     app.add_typer(certifications_app, name="certifications")
     app.add_typer(loss_app, name="loss-eligibility")
-
-
-@contextmanager
-def _transaction() -> Iterator[Session]:
-    """One unit of work; a domain or access error is printed and exits with status 1."""
-    engine = make_engine(get_settings().database_url)
-    try:
-        with unit_of_work(make_session_factory(engine)) as session:
-            yield session
-    except DomainError as error:
-        errors.print(f"[bold red]error:[/bold red] {error}")
-        raise typer.Exit(code=1) from error
-    except AccessError as error:
-        errors.print(f"[bold red]refused:[/bold red] {error.detail}")
-        raise typer.Exit(code=1) from error
-    finally:
-        engine.dispose()
 
 
 def _calendar() -> MarketCalendar:
@@ -96,7 +75,7 @@ def apply_due(
     """Switch the assignments of approved transfers effective on or before the date."""
     calendar = _calendar()
     day = _day(on, calendar)
-    with _transaction() as session:
+    with transaction() as session:
         done = transfers.apply_due_transfers(session, day)
         lines = [
             f"transfer {t.id}: {', '.join(i.resource.resource_id for i in t.items)} "
@@ -114,7 +93,7 @@ def list_transfers(
     status: TransferStatus | None = typer.Option(None, "--status", help="Only this status."),
 ) -> None:
     """The transfers the person may see, newest first."""
-    with _transaction() as session:
+    with transaction() as session:
         rows = [
             (
                 str(t.id),
@@ -143,7 +122,7 @@ def write_letters(
     email: str = AS_OPTION,
 ) -> None:
     """Generate the letters of empty slots, then write every document of the transfer."""
-    with _transaction() as session:
+    with transaction() as session:
         actor = _principal(session, email)
         attached = transfer_documents.generate_transfer_letters(
             session, actor, transfer_id, params=_calendar().params
@@ -158,7 +137,7 @@ def write_letters(
 @transfers_app.command("approve")
 def approve(transfer_id: int = typer.Argument(...), email: str = AS_OPTION) -> None:
     """The ISO approves a transfer whose documents are complete."""
-    with _transaction() as session:
+    with transaction() as session:
         transfer = transfers.approve_transfer(
             session, _principal(session, email), transfer_id, calendar=_calendar()
         )
@@ -173,7 +152,7 @@ def reject(
     email: str = AS_OPTION,
 ) -> None:
     """The ISO rejects a transfer, with its reason."""
-    with _transaction() as session:
+    with transaction() as session:
         transfers.reject_transfer(session, _principal(session, email), transfer_id, reason)
     console.print(f"transfer {transfer_id} rejected")
 
@@ -198,7 +177,7 @@ def set_fields(
             raise typer.Exit(code=2)
         changes[field.strip()] = value
     effective_from = _day(effective, _calendar())
-    with _transaction() as session:
+    with transaction() as session:
         rows = master_file.update_resource(
             session, _principal(session, email), resource_id, changes, effective_from, reason
         )
@@ -210,7 +189,7 @@ def set_fields(
 @master_file_app.command("history")
 def history(resource_id: str = typer.Argument(..., help="Master File resource ID.")) -> None:
     """The Master File change history and SCID assignments of a resource."""
-    with _transaction() as session:
+    with transaction() as session:
         changes = master_file.resource_history(session, resource_id)
         table = Table(title=f"{resource_id}: Master File changes")
         for column in ("effective", "field", "old", "new", "reason", "changed at (UTC)"):
@@ -247,7 +226,7 @@ def notices(
     """Notify SCs of certifications expiring within the warning period or expired (once each)."""
     calendar = _calendar()
     day = _day(on, calendar)
-    with _transaction() as session:
+    with transaction() as session:
         raised = certifications.raise_certification_notices(session, day, calendar=calendar)
         subjects = [notice.subject for notice in raised]
     for subject in subjects:
@@ -262,7 +241,7 @@ def missing(
     """Resources that lack a required certification on the date (their bids are invalid)."""
     calendar = _calendar()
     day = _day(on, calendar)
-    with _transaction() as session:
+    with transaction() as session:
         reasons = [
             reason
             for resource in session.scalars(select(Resource).order_by(Resource.resource_id))
@@ -289,7 +268,7 @@ def record(
     """Record a revenue meter or telemetry certification."""
     calendar = _calendar()
     upload = UploadedFile(evidence.name, evidence.read_bytes()) if evidence else None
-    with _transaction() as session:
+    with transaction() as session:
         certification = certifications.record_certification(
             session,
             _principal(session, email),
@@ -311,7 +290,7 @@ def record(
 def eligible(scid: str = typer.Argument(...), on: str = typer.Argument(...)) -> None:
     """The resources and contracts of SCID eligible for the adjustment on a trade date."""
     day = _day(on, _calendar())
-    with _transaction() as session:
+    with transaction() as session:
         labels = loss_eligibility.eligible_on(session, scid, day)
     for label in labels:
         console.print(label)
@@ -327,7 +306,7 @@ def approve_loss(
 ) -> None:
     """The ISO approves an application for a window of trade dates (expiry excluded)."""
     calendar = _calendar()
-    with _transaction() as session:
+    with transaction() as session:
         loss_eligibility.approve_loss_eligibility(
             session,
             _principal(session, email),
@@ -345,7 +324,7 @@ def reject_loss(
     email: str = AS_OPTION,
 ) -> None:
     """The ISO rejects an application, with its reason."""
-    with _transaction() as session:
+    with transaction() as session:
         loss_eligibility.reject_loss_eligibility(
             session, _principal(session, email), application_id, reason
         )

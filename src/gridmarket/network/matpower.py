@@ -57,9 +57,10 @@ BRANCH_COLUMNS = (
     "mu_angmin", "mu_angmax",
 )  # fmt: skip
 GENCOST_COLUMNS = ("model", "startup", "shutdown", "ncost")
+DCLINE_COLUMNS = ("fbus", "tbus", "status", "Pf", "Pt", "Qf", "Qt", "Vf", "Vt", "Pmin", "Pmax")
 
 # Fewest columns each table must have: up to the last column this reader uses.
-_MIN_COLUMNS = {"bus": 10, "gen": 10, "branch": 11, "gencost": 4}
+_MIN_COLUMNS = {"bus": 10, "gen": 10, "branch": 11, "gencost": 4, "dcline": 3}
 
 GENCOST_PIECEWISE_LINEAR = 1
 GENCOST_POLYNOMIAL = 2
@@ -69,6 +70,8 @@ _ASSIGNMENT = re.compile(r"^[ \t]*mpc\.(\w+)[ \t]*=[ \t]*", re.MULTILINE)
 # A comment runs from '%' to the end of the line ('.' does not match a newline). A '%'
 # inside a quoted string can only occur in cell arrays such as bus_name, which are skipped.
 _COMMENT = re.compile(r"%.*")
+# A block comment: "%{" and "%}" each alone on a line.
+_BLOCK_COMMENT = re.compile(r"^[ \t]*%\{[ \t]*$.*?^[ \t]*%\}[ \t]*$", re.MULTILINE | re.DOTALL)
 # ``...`` continues a row on the next line; the rest of that line is a comment.
 _CONTINUATION = re.compile(r"\.\.\.[^\n]*\n")
 # ``mpc.bus(:, PD) = ...``: a table changed by MATLAB code after it was written out.
@@ -157,6 +160,8 @@ class MatpowerCase:
     gen: GenTable
     branch: BranchTable
     gencost: GenCostTable | None
+    hvdc_lines_in_service: int = 0
+    """In-service rows of ``mpc.dcline`` (HVDC links), which are counted but not read."""
 
     @property
     def n_bus(self) -> int:
@@ -203,8 +208,10 @@ def parse_matpower_text(text: str, name: str = "<string>") -> MatpowerCase:
         x.m: missing required table(s) mpc.bus, mpc.gen, mpc.branch
     """
     # Drop comments but keep every newline, so offsets still give line numbers.
+    if "%{" in text:
+        text = _BLOCK_COMMENT.sub(lambda block: "\n" * block.group(0).count("\n"), text)
     code = _COMMENT.sub("", text)
-    fields = _find_fields(code, name)
+    fields = _find_fields(code)
     _refuse_code_changes(code, name)
 
     missing = [f"mpc.{field}" for field in ("bus", "gen", "branch") if field not in fields]
@@ -220,6 +227,11 @@ def parse_matpower_text(text: str, name: str = "<string>") -> MatpowerCase:
     gencost = None
     if "gencost" in fields:
         gencost = _parse_matrix(code, fields["gencost"], "gencost", GENCOST_COLUMNS, name)
+    hvdc_lines_in_service = 0
+    if "dcline" in fields:
+        dcline = _parse_matrix(code, fields["dcline"], "dcline", DCLINE_COLUMNS, name)
+        if dcline.size:
+            hvdc_lines_in_service = int(np.count_nonzero(dcline[:, 2] > 0))
 
     case = MatpowerCase(
         name=name,
@@ -228,6 +240,7 @@ def parse_matpower_text(text: str, name: str = "<string>") -> MatpowerCase:
         gen=_gen_table(gen),
         branch=_branch_table(branch),
         gencost=None if gencost is None else _gencost_table(gencost, len(gen), name),
+        hvdc_lines_in_service=hvdc_lines_in_service,
     )
     _check_references(case, code, fields, name)
     return case
@@ -243,14 +256,15 @@ class _Field:
     line: int
 
 
-def _find_fields(code: str, name: str) -> dict[str, _Field]:
+def _find_fields(code: str) -> dict[str, _Field]:
+    """Where each ``mpc.<field> =`` starts; the last assignment wins, as in MATLAB."""
     fields: dict[str, _Field] = {}
     line = 1
     offset = 0
     for match in _ASSIGNMENT.finditer(code):
         line += code.count("\n", offset, match.start())
         offset = match.start()
-        fields.setdefault(match.group(1), _Field(start=match.end(), line=line))
+        fields[match.group(1)] = _Field(start=match.end(), line=line)
     return fields
 
 
@@ -320,10 +334,9 @@ def _refuse_code_changes(code: str, name: str) -> None:
     """Refuse a file whose MATLAB code rewrites a table after it is written out (unit
     conversions in some distribution cases): reading only the literal table would give
     wrong numbers, e.g. kW taken as MW."""
-    offset, line = 0, 1
     for match in _INDEXED_ASSIGNMENT.finditer(code):
         if match.group(1) in _MIN_COLUMNS or match.group(1) == "baseMVA":
-            line += code.count("\n", offset, match.start())
+            line = code.count("\n", 0, match.start()) + 1
             statement = match.group(0).strip()
             raise MatpowerFormatError(
                 f"{name} line {line}: {statement!r} changes mpc.{match.group(1)} with MATLAB "

@@ -6,9 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from gridmarket.access.errors import NotVisible
+from gridmarket.access.principal import Principal
+from gridmarket.errors import NotFound
 from gridmarket.participants.models import Scid
 from gridmarket.resources.models import (
     AggregatedNode,
@@ -51,11 +54,14 @@ def list_resources(
     session: Session,
     *,
     resource_type: ResourceType | None = None,
+    visible: ColumnElement[bool] | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> Page[Resource]:
-    """One page of Master File resources ordered by resource ID."""
+    """One page of Master File resources ordered by resource ID (``visible`` filters)."""
     query = select(Resource)
+    if visible is not None:
+        query = query.where(visible)
     if resource_type is not None:
         query = query.where(Resource.resource_type == resource_type)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -94,3 +100,45 @@ def scid_of_resource(session: Session, resource: Resource, at: datetime) -> Scid
         )
     ).one_or_none()
     return assignment.scid if assignment else None
+
+
+def visible_resource(
+    session: Session, principal: Principal, resource_id: str, at: datetime
+) -> Resource:
+    """The resource if ``principal`` is ISO staff or holds the SCID representing it at ``at``.
+
+    Master File data is confidential between SCs: anyone else is told the
+    resource does not exist (NotVisible, audited), exactly as for an unknown ID.
+    """
+    resource = get_resource(session, resource_id)
+    if resource is None:
+        raise NotFound(f"no resource {resource_id!r} in the Master File", field="resource_id")
+    if principal.is_iso:
+        return resource
+    scid = scid_of_resource(session, resource, at)
+    if scid is None or not principal.can_act_for(scid.code):
+        raise NotVisible(
+            f"no resource {resource_id!r} in the Master File",
+            actor=principal,
+            action="resource.view",
+            object_type="resource",
+            object_id=resource_id,
+        )
+    return resource
+
+
+def visible_resource_filter(principal: Principal, at: datetime) -> ColumnElement[bool] | None:
+    """A WHERE clause keeping the resources ``principal`` may see at ``at`` (None: all)."""
+    if principal.is_iso:
+        return None
+    represented = (
+        select(ResourceAssignment.resource_pk)
+        .join(Scid, Scid.id == ResourceAssignment.scid_id)
+        .where(
+            Scid.code.in_(sorted(principal.scids)),
+            ResourceAssignment.effective_from_utc <= at,
+            (ResourceAssignment.effective_to_utc.is_(None))
+            | (ResourceAssignment.effective_to_utc > at),
+        )
+    )
+    return Resource.id.in_(represented)

@@ -5,14 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 
+from gridmarket.access.policy import Action
+from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
+from gridmarket.api.security import ClockDep, require
 from gridmarket.resources import queries
 from gridmarket.resources.models import Resource, ResourceType
 
 router = APIRouter(prefix="/api/v1", tags=["master file"])
+Viewer = Annotated[Principal, Depends(require(Action.VIEW_RESOURCE))]
 
 
 class PricingNodeOut(BaseModel):
@@ -132,11 +136,13 @@ def list_aggregated_nodes(session: SessionDep) -> list[AggregatedNodeOut]:
 def list_resources(
     session: SessionDep,
     parameters: ParametersDep,
+    principal: Viewer,
+    clock: ClockDep,
     resource_type: ResourceType | None = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1)] = 100,
 ) -> ResourcePage:
-    """One page of Master File resources."""
+    """One page of the Master File: every resource for the ISO, an SC's own for an SC."""
     if limit > parameters.access.download_limit_records:
         raise HTTPException(
             status_code=422,
@@ -157,11 +163,11 @@ def list_resources(
     response_model=ResourceDetailOut,
     responses={404: {"description": "No such resource"}},
 )
-def get_resource(resource_id: str, session: SessionDep) -> ResourceDetailOut:
-    """One resource with its registered incremental cost curve."""
-    resource = queries.get_resource(session, resource_id)
-    if resource is None:
-        raise HTTPException(status_code=404, detail=f"no resource {resource_id!r}")
+def get_resource(
+    resource_id: str, session: SessionDep, principal: Viewer, clock: ClockDep
+) -> ResourceDetailOut:
+    """One resource with its registered incremental cost curve (ISO or its own SC)."""
+    resource = queries.visible_resource(session, principal, resource_id, clock.now())
     curve = [
         CostSegmentOut(mw_from=s.mw_from, mw_to=s.mw_to, price_usd_per_mwh=s.price_usd_per_mwh)
         for s in resource.cost_segments

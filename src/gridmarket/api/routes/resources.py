@@ -36,6 +36,7 @@ from gridmarket.resources.models import (
     TransferDocumentSlot,
     TransferStatus,
 )
+from gridmarket.resources.queries import visible_resource
 from gridmarket.resources.transfer_rules import SLOT_TITLES
 from gridmarket.resources.uploads import UploadedFile
 
@@ -381,9 +382,10 @@ def reject_transfer(
 
 @router.get("/resources/{resource_id}/assignments", response_model=list[AssignmentOut])
 def assignment_history(
-    resource_id: str, principal: Viewer, session: SessionDep
+    resource_id: str, principal: Viewer, session: SessionDep, clock: ClockDep
 ) -> list[AssignmentOut]:
     """Every SCID that has represented the resource, with its dates, oldest first."""
+    visible_resource(session, principal, resource_id, clock.now())
     return [
         AssignmentOut(
             scid=a.scid.code,
@@ -420,9 +422,10 @@ def update_resource(
 
 @router.get("/resources/{resource_id}/history", response_model=list[ResourceChangeOut])
 def resource_history(
-    resource_id: str, principal: Viewer, session: SessionDep
+    resource_id: str, principal: Viewer, session: SessionDep, clock: ClockDep
 ) -> list[ResourceChangeOut]:
     """The Master File change history of a resource, oldest first."""
+    visible_resource(session, principal, resource_id, clock.now())
     return [
         ResourceChangeOut.model_validate(row, from_attributes=True)
         for row in master_file.resource_history(session, resource_id)
@@ -442,7 +445,7 @@ def resource_certifications(
     on: date | None = None,
 ) -> CertificationsOut:
     """A resource's certifications, what it needs, and what it lacks on a date."""
-    resource = _resource(session, resource_id)
+    resource = visible_resource(session, principal, resource_id, clock.now())
     day = on or calendar.trade_date_of(clock.now())
     return CertificationsOut(
         resource_id=resource.resource_id,

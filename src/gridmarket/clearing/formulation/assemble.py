@@ -34,6 +34,7 @@ class ClearingModel:
     demand: DemandBlock
     virtual: VirtualBlock | None
     storage: StorageBlock | None
+    integer: bool
 
 
 def fixed_demand_by_bus(inp: ClearingInput) -> FloatArray:
@@ -70,4 +71,4 @@ def build_clearing_model(
     storage = None
     if inp.storage is not None:
         storage = add_storage(model, inp.storage, inp.network, inp.periods, network)
-    return ClearingModel(inp, model, network, units, reserves, demand, virtual, storage)
+    return ClearingModel(inp, model, network, units, reserves, demand, virtual, storage, integer)

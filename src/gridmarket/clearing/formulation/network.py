@@ -135,16 +135,24 @@ def add_branch_rows(model: LinearModel, block: NetworkBlock, wanted: np.ndarray)
     return count
 
 
-def violated_branches(block: NetworkBlock, injection_mw: FloatArray) -> np.ndarray:
+def violated_branches(
+    block: NetworkBlock, injection_mw: FloatArray, *, add_near: bool = False
+) -> np.ndarray:
     """``(monitored, period)`` mask of limits to add: violated flows not yet constrained.
 
     A branch violated in one period is added in every period where its flow is
     near its limit (``NEAR_LIMIT`` of it): binding periods cluster, and one more
-    row is much cheaper than one more solve.
+    row is much cheaper than one more solve. With ``add_near`` (screening a
+    relaxation, whose flows differ from the final ones) every near-limit flow is
+    added once some flow is violated.
     """
     loading = np.abs(block.ptdf @ injection_mw)
     limit = block.limit_mw[:, None]
     missing = block.branch_rows < 0
     over = (loading > limit + FLOW_TOLERANCE_MW) & missing
-    near = (loading > NEAR_LIMIT * limit) & missing & over.any(axis=1, keepdims=True)
+    if not over.any():
+        return np.asarray(over)
+    near = (loading > NEAR_LIMIT * limit) & missing
+    if not add_near:
+        near &= over.any(axis=1, keepdims=True)
     return np.asarray(over | near)

@@ -14,8 +14,9 @@ period, ``SU``/``SD`` start-up/shut-down ramp MW, ``u⁰``/``p⁰`` initial stat
 * ramping ``p_t − p_{t−1} ≤ RU·u_{t−1} + SU·v_t`` and
   ``p_{t−1} − p_t ≤ RD·u_t + SD·w_t``
 * minimum up/down time (Rajan–Takriti) ``Σ_{τ=t−UT+1..t} v_τ ≤ u_t`` and
-  ``Σ_{τ=t−DT+1..t} w_τ ≤ 1 − u_t``; the initial state fixes ``u`` for the
-  periods it still binds.
+  ``Σ_{τ=t−DT+1..t} w_τ ≤ 1 − u_t`` (for ``UT = DT = 1`` these still say
+  ``v ≤ u`` and ``w ≤ 1 − u``, which keep ``v`` and ``w`` integral); the initial
+  state fixes ``u`` for the periods it still binds.
 
 Self-schedules are price-taking: the self-scheduled MW above ``Pmin`` is
 segment 0, priced at minus the curtailment penalty of its type; the part within
@@ -101,8 +102,12 @@ def effective_segments(units: UnitOffers, penalties: Penalties) -> tuple[FloatAr
 def curtailment_price(units: UnitOffers, penalties: Penalties) -> FloatArray:
     """Curtailment penalty ($/MWh) of each unit's self-schedule type (0 if none)."""
     ladder = penalties.self_schedule_usd_per_mwh
-    return np.array([ladder.get(kind, 0.0) if kind != NO_SELF_SCHEDULE else 0.0
-                     for kind in units.self_schedule_type.tolist()], dtype=np.float64)
+    kinds = np.array([NO_SELF_SCHEDULE, *ladder], dtype=np.str_)
+    prices = np.array([0.0, *ladder.values()], dtype=np.float64)
+    order = np.argsort(kinds)
+    position = np.searchsorted(kinds[order], units.self_schedule_type).clip(max=kinds.size - 1)
+    known = kinds[order][position] == units.self_schedule_type
+    return np.where(known, prices[order][position], 0.0)
 
 
 def offline_non_spin_mw(units: UnitOffers, with_reserves: bool) -> FloatArray:
@@ -251,7 +256,10 @@ def _add_min_up_down(model: LinearModel, block: UnitBlock, units: UnitOffers) ->
         t = np.arange(nt)[None, :, None]
         inside = (lag < duration[:, None, None]) & (t - lag >= 0)
         cols = np.where(inside, transition[unit, np.clip(t - lag, 0, None)], -1)
-        r = model.add_rows((n, nt), upper=rhs, mask=(duration > 1)[:, None])
+        # Built for every unit: with a one-period window the rows read v ≤ u and
+        # w ≤ 1 − u, which pin v and w to the changes of an integral u (otherwise a
+        # simultaneous fractional start and stop could relax the ramp rows).
+        r = model.add_rows((n, nt), upper=rhs)
         block.rows[name] = r
         model.add_terms(r[:, :, None], cols, 1.0)
         model.add_terms(r, block.commit, sign)
