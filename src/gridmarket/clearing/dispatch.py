@@ -61,17 +61,18 @@ class DispatchModel:
         *,
         fixed_demand_mw: npt.ArrayLike | None = None,
         initial_output_mw: npt.ArrayLike | None = None,
+        initial_on: npt.ArrayLike | None = None,
         p_max_mw: npt.ArrayLike | None = None,
     ) -> ClearingResult:
         """Dispatch the window with new forecasts and starting outputs.
 
-        ``fixed_demand_mw`` is ``(load, interval)``, ``initial_output_mw`` ``(unit,)``
-        (the previous interval's dispatch, for ramping), ``p_max_mw``
-        ``(unit, interval)`` (e.g. renewable forecasts). Omitted values stay as they
-        were.
+        ``fixed_demand_mw`` is ``(load, interval)``; ``initial_output_mw`` and
+        ``initial_on`` ``(unit,)`` are the previous interval's dispatch and
+        commitment, for ramping; ``p_max_mw`` ``(unit, interval)`` (e.g. renewable
+        forecasts). Omitted values stay as they were.
         """
         start = time.perf_counter()
-        inp = self._update_input(fixed_demand_mw, initial_output_mw, p_max_mw)
+        inp = self._update_input(fixed_demand_mw, initial_output_mw, initial_on, p_max_mw)
         changed = inp is not self.input
         if changed:
             self._push(inp)
@@ -108,6 +109,7 @@ class DispatchModel:
         self,
         fixed_demand_mw: npt.ArrayLike | None,
         initial_output_mw: npt.ArrayLike | None,
+        initial_on: npt.ArrayLike | None,
         p_max_mw: npt.ArrayLike | None,
     ) -> ClearingInput:
         inp = self.input
@@ -117,6 +119,9 @@ class DispatchModel:
         unit_changes: dict[str, np.ndarray] = {}
         if initial_output_mw is not None:
             unit_changes["initial_output_mw"] = np.asarray(initial_output_mw, dtype=np.float64)
+        if initial_on is not None:
+            unit_changes["initial_on"] = np.broadcast_to(
+                np.asarray(initial_on, dtype=bool), units.initial_on.shape)
         if p_max_mw is not None:
             unit_changes["p_max_mw"] = np.asarray(p_max_mw, dtype=np.float64)
         if unit_changes:
@@ -133,7 +138,11 @@ class DispatchModel:
             fixed = fixed_demand_by_bus(new)
             session.set_row_bounds(cm.network.injection_rows, -fixed, -fixed)
         units, rows = new.units, cm.units.rows
-        if units.initial_output_mw is not old.units.initial_output_mw:
+        if units.initial_on is not old.units.initial_on:
+            on0 = units.initial_on.astype(np.float64)
+            session.set_row_bounds(rows["logic"][:, 0], on0, on0)
+        if (units.initial_output_mw is not old.units.initial_output_mw
+                or units.initial_on is not old.units.initial_on):
             p0 = units.initial_output_mw
             minutes = new.periods.duration_minutes[0]
             ramp = units.ramp_up_mw_per_min * minutes * units.initial_on

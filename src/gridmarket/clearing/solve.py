@@ -33,12 +33,14 @@ def open_session(cm: ClearingModel) -> HighsSession:
 
 
 def solve_with_branch_limits(
-    session: HighsSession, cm: ClearingModel, *, add_near: bool = False
+    session: HighsSession, cm: ClearingModel, *, add_near: bool = True
 ) -> LazySolve:
     """Solve; add the branch limits the solution violates; re-solve until none is violated.
 
-    HiGHS keeps the model (and, for LPs, the basis) between solves, so each
-    re-solve starts warm. Every round adds at least one row, so the loop ends.
+    With ``add_near`` a round that finds a violation also adds every flow near
+    its limit: rows are cheap, solves (a MIP above all) are not. HiGHS keeps the
+    model (and, for LPs, the basis) between solves, so each re-solve starts
+    warm. Every round adds at least one row, so the loop ends.
     """
     seconds = 0.0
     iterations = 0
@@ -57,14 +59,14 @@ def screen_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:
     """Run the lazy loop on the LP relaxation first.
 
     Its rounds are cheap, and the branches that bind in the relaxation are
-    usually those that bind in the commitment, so the MIP rarely needs a second
+    usually those that bind in the commitment, so the MIP often needs no second
     round.
     """
     if not cm.integer:
         return solve_with_branch_limits(session, cm)
     session.set_integrality(cm.units.commit, False)
     try:
-        return solve_with_branch_limits(session, cm, add_near=True)
+        return solve_with_branch_limits(session, cm)
     finally:
         session.set_integrality(cm.units.commit, True)
 

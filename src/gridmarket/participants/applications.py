@@ -290,6 +290,7 @@ def accept_application(
     session: Session, actor: Principal, application_id: int, clock: Clock
 ) -> ScApplication:
     """The ISO finds the application complete (requires the fee)."""
+    authorize(actor, Action.REVIEW_APPLICATION)
     application = _application(session, application_id)
     if application.fee_paid_at is None:
         raise Conflict("the application fee has not been received", field="fee")

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmarket.access.audit import record_audit
+from gridmarket.access.errors import NotVisible
 from gridmarket.access.policy import Action, authorize
 from gridmarket.access.principal import Principal
 from gridmarket.clock import Clock
@@ -271,8 +272,17 @@ def submit_answers(
     """Score an attempt. ``answers`` maps question id to the chosen option index."""
     authorize(actor, Action.SUBMIT_APPLICATION)
     attempt = session.get(ExamAttempt, attempt_id)
-    if attempt is None or attempt.person_id != actor.person_id:
-        raise NotFound(f"no exam attempt {attempt_id} of yours", field="attempt_id")
+    if attempt is None:
+        raise NotFound(f"no exam attempt {attempt_id}", field="attempt_id")
+    if attempt.person_id != actor.person_id:
+        # Only the taker submits an attempt; to anyone else it does not exist.
+        raise NotVisible(
+            f"no exam attempt {attempt_id} of yours",
+            actor=actor,
+            action="exam.submit",
+            object_type="exam_attempt",
+            object_id=str(attempt_id),
+        )
     if attempt.submitted_at is not None:
         raise Conflict("this attempt is already submitted")
     question_ids: list[str] = json.loads(attempt.question_ids_json)

@@ -149,7 +149,13 @@ def list_resources(
             detail=f"limit {limit} exceeds the download limit of "
             f"{parameters.access.download_limit_records} records; page with offset",
         )
-    page = queries.list_resources(session, resource_type=resource_type, offset=offset, limit=limit)
+    page = queries.list_resources(
+        session,
+        resource_type=resource_type,
+        visible=queries.visible_resource_filter(principal, clock.now()),
+        offset=offset,
+        limit=limit,
+    )
     return ResourcePage(
         items=[ResourceOut.model_validate(_resource_fields(r)) for r in page.items],
         total=page.total,

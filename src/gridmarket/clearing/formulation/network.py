@@ -141,10 +141,9 @@ def violated_branches(
     """``(monitored, period)`` mask of limits to add: violated flows not yet constrained.
 
     A branch violated in one period is added in every period where its flow is
-    near its limit (``NEAR_LIMIT`` of it): binding periods cluster, and one more
-    row is much cheaper than one more solve. With ``add_near`` (screening a
-    relaxation, whose flows differ from the final ones) every near-limit flow is
-    added once some flow is violated.
+    near its limit (``NEAR_LIMIT`` of it): binding periods cluster. With
+    ``add_near`` every near-limit flow of any branch is added once some flow is
+    violated: one more row is much cheaper than one more solve.
     """
     loading = np.abs(block.ptdf @ injection_mw)
     limit = block.limit_mw[:, None]
