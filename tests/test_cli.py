@@ -105,3 +105,21 @@ def test_a_corrupt_source_file_is_named_and_nothing_is_loaded(
     assert "branch.csv row 2, column 'X'" in result.output
     with unit_of_work(make_session_factory(make_engine(cli_database_url))) as session:
         assert session.scalar(select(func.count()).select_from(Resource)) == 0
+
+
+def test_sc_commands_show_the_registry_and_run_the_daily_job(cli_database_url: str) -> None:
+    assert runner.invoke(app, ["demo", "--date", "2020-07-15", "--no-serve"]).exit_code == 0
+    listed = runner.invoke(app, ["sc", "list"])
+    assert listed.exit_code == 0 and "Canyon Renewables" in listed.output and "CNRW" in listed.output
+    daily = runner.invoke(app, ["sc", "run-daily", "--date", "2020-07-15"])
+    assert daily.exit_code == 0, daily.output
+    assert "2020-07-15:" in daily.output
+    again = runner.invoke(app, ["sc", "run-daily", "--date", "2020-07-15"])
+    assert again.output.splitlines()[0] == daily.output.splitlines()[0]
+
+
+def test_sc_commands_refuse_an_unknown_actor_clearly(cli_database_url: str) -> None:
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(app, ["sc", "accept", "1", "--as", "nobody@nowhere.example"])
+    assert result.exit_code == 1
+    assert "nobody@nowhere.example" in result.output

@@ -155,12 +155,22 @@ class CreditRules(_Group):
         }
     )
     """Ratings not listed (below investment grade, unrated) get 0%."""
+    rating_modifier_falls_back_to_base: bool = True
+    """A rating with a ``+``/``-`` modifier that the table does not list (AA-, A+) takes
+    the percentage of its base rating (AA, A) *(assumed)*; BB+ has no base in the
+    table and stays at 0%."""
     unsecured_credit_cap_usd: Decimal = Decimal("50000000")
+    """Cap on the UCL of an SC and its affiliates together; shared among affiliates
+    pro rata to each one's uncapped UCL *(assumed sharing rule)*."""
     min_tangible_net_worth_usd: Decimal = Decimal("1000000")
     min_total_assets_usd: Decimal = Decimal("10000000")
     extra_security_if_below_minimum_usd: Decimal = Decimal("500000")
+    """Financial security held for the minimum participation requirements; it backs
+    no credit, so it is deducted from the ACL *(assumed reading of "extra")*."""
     reference_price_percentile: Decimal = Decimal("95")
+    """Percentile of |DA - RT| price differences, by the nearest-rank method *(assumed)*."""
     reference_price_lookback_days: int = 30
+    """Trade days before the as-of date whose price differences count."""
     default_reference_price_usd_per_mwh: Decimal = Decimal("50")
     utilisation_warning_ratio: Decimal = Decimal("0.90")
     collateral_call_due_business_days: int = 2

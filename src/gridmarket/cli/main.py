@@ -14,6 +14,7 @@ from gridmarket.cli.demo import demo
 from gridmarket.cli.load_commands import load_app
 from gridmarket.cli.opf import register as register_opf_commands
 from gridmarket.cli.resource_commands import register_resource_commands
+from gridmarket.cli.sc_commands import sc_app
 from gridmarket.cli.serve import serve
 
 app = typer.Typer(
@@ -41,6 +42,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(sc_app, name="sc")
 register_resource_commands(app)
 app.command()(serve)
 app.command()(demo)

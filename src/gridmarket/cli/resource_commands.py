@@ -7,20 +7,15 @@ person's roles and SCIDs, through the same access policy as the API.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from gridmarket.access.principal import Principal, load_principal
-from gridmarket.access.service import find_person_by_email
 from gridmarket.calendar import MarketCalendar
-from gridmarket.cli.database import transaction
-from gridmarket.clock import SystemClock
+from gridmarket.cli.database import acting_person, trade_day_option, transaction
 from gridmarket.config import get_settings
 from gridmarket.participants import loss_eligibility
 from gridmarket.resources import certifications, master_file, transfer_documents, transfers
@@ -51,20 +46,6 @@ def _calendar() -> MarketCalendar:
     return MarketCalendar(get_settings().market_parameters())
 
 
-def _principal(session: Session, email: str) -> Principal:
-    return load_principal(session, find_person_by_email(session, email).id)
-
-
-def _day(value: str | None, calendar: MarketCalendar) -> date:
-    if value is None:
-        return calendar.trade_date_of(SystemClock().now())
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        errors.print(f"[bold red]error:[/bold red] {value!r} is not a date (YYYY-MM-DD)")
-        raise typer.Exit(code=2) from error
-
-
 # --- transfers --------------------------------------------------------------------------
 
 
@@ -74,7 +55,7 @@ def apply_due(
 ) -> None:
     """Switch the assignments of approved transfers effective on or before the date."""
     calendar = _calendar()
-    day = _day(on, calendar)
+    day = trade_day_option(on, calendar)
     with transaction() as session:
         done = transfers.apply_due_transfers(session, day)
         lines = [
@@ -105,7 +86,7 @@ def list_transfers(
                 t.effective_date.isoformat(),
                 ", ".join(s.value for s in transfers.missing_slots(t)) or "-",
             )
-            for t in transfers.list_transfers(session, _principal(session, email), status=status)
+            for t in transfers.list_transfers(session, acting_person(session, email), status=status)
         ]
     table = Table(title="Resource transfers")
     for column in ("id", "kind", "status", "resources", "from", "to", "effective", "missing"):
@@ -123,7 +104,7 @@ def write_letters(
 ) -> None:
     """Generate the letters of empty slots, then write every document of the transfer."""
     with transaction() as session:
-        actor = _principal(session, email)
+        actor = acting_person(session, email)
         attached = transfer_documents.generate_transfer_letters(
             session, actor, transfer_id, params=_calendar().params
         )
@@ -139,7 +120,7 @@ def approve(transfer_id: int = typer.Argument(...), email: str = AS_OPTION) -> N
     """The ISO approves a transfer whose documents are complete."""
     with transaction() as session:
         transfer = transfers.approve_transfer(
-            session, _principal(session, email), transfer_id, calendar=_calendar()
+            session, acting_person(session, email), transfer_id, calendar=_calendar()
         )
         effective = transfer.effective_date
     console.print(f"transfer {transfer_id} approved, effective {effective}")
@@ -153,7 +134,7 @@ def reject(
 ) -> None:
     """The ISO rejects a transfer, with its reason."""
     with transaction() as session:
-        transfers.reject_transfer(session, _principal(session, email), transfer_id, reason)
+        transfers.reject_transfer(session, acting_person(session, email), transfer_id, reason)
     console.print(f"transfer {transfer_id} rejected")
 
 
@@ -176,10 +157,10 @@ def set_fields(
             errors.print(f"[bold red]error:[/bold red] {assignment!r} is not FIELD=VALUE")
             raise typer.Exit(code=2)
         changes[field.strip()] = value
-    effective_from = _day(effective, _calendar())
+    effective_from = trade_day_option(effective, _calendar())
     with transaction() as session:
         rows = master_file.update_resource(
-            session, _principal(session, email), resource_id, changes, effective_from, reason
+            session, acting_person(session, email), resource_id, changes, effective_from, reason
         )
         lines = [f"{r.field}: {r.old_value} -> {r.new_value}" for r in rows]
     for line in lines or ["nothing changed"]:
@@ -225,7 +206,7 @@ def notices(
 ) -> None:
     """Notify SCs of certifications expiring within the warning period or expired (once each)."""
     calendar = _calendar()
-    day = _day(on, calendar)
+    day = trade_day_option(on, calendar)
     with transaction() as session:
         raised = certifications.raise_certification_notices(session, day, calendar=calendar)
         subjects = [notice.subject for notice in raised]
@@ -240,7 +221,7 @@ def missing(
 ) -> None:
     """Resources that lack a required certification on the date (their bids are invalid)."""
     calendar = _calendar()
-    day = _day(on, calendar)
+    day = trade_day_option(on, calendar)
     with transaction() as session:
         reasons = [
             reason
@@ -271,11 +252,11 @@ def record(
     with transaction() as session:
         certification = certifications.record_certification(
             session,
-            _principal(session, email),
+            acting_person(session, email),
             resource_id,
             kind,
-            _day(certified_on, calendar),
-            _day(expires_on, calendar) if expires_on else None,
+            trade_day_option(certified_on, calendar),
+            trade_day_option(expires_on, calendar) if expires_on else None,
             evidence=upload,
             params=calendar.params,
         )
@@ -289,7 +270,7 @@ def record(
 @loss_app.command("eligible")
 def eligible(scid: str = typer.Argument(...), on: str = typer.Argument(...)) -> None:
     """The resources and contracts of SCID eligible for the adjustment on a trade date."""
-    day = _day(on, _calendar())
+    day = trade_day_option(on, _calendar())
     with transaction() as session:
         labels = loss_eligibility.eligible_on(session, scid, day)
     for label in labels:
@@ -309,10 +290,10 @@ def approve_loss(
     with transaction() as session:
         loss_eligibility.approve_loss_eligibility(
             session,
-            _principal(session, email),
+            acting_person(session, email),
             application_id,
-            effective_on=_day(effective_on, calendar),
-            expires_on=_day(expires_on, calendar),
+            effective_on=trade_day_option(effective_on, calendar),
+            expires_on=trade_day_option(expires_on, calendar),
         )
     console.print(f"application {application_id} approved")
 
@@ -326,6 +307,6 @@ def reject_loss(
     """The ISO rejects an application, with its reason."""
     with transaction() as session:
         loss_eligibility.reject_loss_eligibility(
-            session, _principal(session, email), application_id, reason
+            session, acting_person(session, email), application_id, reason
         )
     console.print(f"application {application_id} rejected")
