@@ -110,7 +110,9 @@ def test_a_corrupt_source_file_is_named_and_nothing_is_loaded(
 def test_sc_commands_show_the_registry_and_run_the_daily_job(cli_database_url: str) -> None:
     assert runner.invoke(app, ["demo", "--date", "2020-07-15", "--no-serve"]).exit_code == 0
     listed = runner.invoke(app, ["sc", "list"])
-    assert listed.exit_code == 0 and "Canyon Renewables" in listed.output and "CNRW" in listed.output
+    assert (
+        listed.exit_code == 0 and "Canyon Renewables" in listed.output and "CNRW" in listed.output
+    )
     daily = runner.invoke(app, ["sc", "run-daily", "--date", "2020-07-15"])
     assert daily.exit_code == 0, daily.output
     assert "2020-07-15:" in daily.output
