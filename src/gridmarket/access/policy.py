@@ -82,6 +82,9 @@ class Action(enum.StrEnum):
     SUBMIT_LOSS_ELIGIBILITY = "SUBMIT_LOSS_ELIGIBILITY"
     REVIEW_LOSS_ELIGIBILITY = "REVIEW_LOSS_ELIGIBILITY"
     VIEW_LOSS_ELIGIBILITY = "VIEW_LOSS_ELIGIBILITY"
+    # Credit.
+    MANAGE_CREDIT = "MANAGE_CREDIT"
+    VIEW_CREDIT = "VIEW_CREDIT"
 
 
 _CERTIFICATION_STAFF = frozenset({Role.ISO_ADMINISTRATOR, Role.CERTIFICATION_SPECIALIST})
@@ -110,6 +113,10 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
         {Role.ISO_ADMINISTRATOR, Role.SETTLEMENT_ANALYST_ISO}
     ),
     Action.VIEW_LOSS_ELIGIBILITY: ALL_ROLES,
+    # Profiles, financial security, recomputation and the monitor across SCs.
+    Action.MANAGE_CREDIT: frozenset({Role.CREDIT_ANALYST}),
+    # An SC's people see their own SC's credit (the service checks which); ISO staff see all.
+    Action.VIEW_CREDIT: ALL_ROLES,
 }
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from gridmarket import __version__
 from gridmarket.api.errors import install_domain_errors
 from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
+from gridmarket.api.routes import credit as credit_routes
 from gridmarket.api.routes import resources as resource_routes
 from gridmarket.api.security import install_security
 from gridmarket.config import Settings, get_settings
 from gridmarket.db.engine import make_engine, make_session_factory
+from gridmarket.web import install_web
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -53,12 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(access.router)
     app.include_router(participants.router)
     app.include_router(resource_routes.router)
+    app.include_router(credit_routes.router)
     install_domain_errors(app)
     install_security(app)
-
-    from gridmarket.web.pages import router as pages_router
-
-    app.include_router(pages_router)
-    static_dir = Path(__file__).resolve().parents[1] / "web" / "static"
-    app.mount("/static", StaticFiles(directory=static_dir), name="static")
+    install_web(app)  # After the API's error handlers: the pages wrap them.
     return app

@@ -28,7 +28,11 @@ import numpy.typing as npt
 
 from gridmarket.clearing.extract import read_result
 from gridmarket.clearing.formulation.assemble import fixed_demand_by_bus
-from gridmarket.clearing.formulation.units import offline_non_spin_mw
+from gridmarket.clearing.formulation.units import (
+    first_ramp_limits,
+    offline_non_spin_mw,
+    start_stop_mw,
+)
 from gridmarket.clearing.inputs import ClearingInput
 from gridmarket.clearing.result import ClearingResult, SolverStatistics
 from gridmarket.clearing.solve import prepare_run, solve_with_branch_limits
@@ -143,29 +147,35 @@ class DispatchModel:
             session.set_row_bounds(rows["logic"][:, 0], on0, on0)
         if (units.initial_output_mw is not old.units.initial_output_mw
                 or units.initial_on is not old.units.initial_on):
-            p0 = units.initial_output_mw
-            minutes = new.periods.duration_minutes[0]
-            ramp = units.ramp_up_mw_per_min * minutes * units.initial_on
-            ramp_up, ramp_down = rows["ramp_up"][:, 0], rows["ramp_down"][:, 0]
-            session.set_row_bounds(ramp_up, -np.inf, p0 + np.where(np.isfinite(ramp), ramp, 0.0))
-            session.set_row_bounds(ramp_down, -np.inf, -p0)
+            first_up, first_down = first_ramp_limits(units, new.periods)
+            session.set_row_bounds(rows["ramp_up"][:, 0], -np.inf, first_up)
+            session.set_row_bounds(rows["ramp_down"][:, 0], -np.inf, first_down)
         if units.p_max_mw is not old.units.p_max_mw:
-            changed = units.p_max_mw != old.units.p_max_mw
-            unit, period = np.nonzero(changed)
-            ns_off = offline_non_spin_mw(units, new.reserves is not None)[unit, period]
-            p_max = units.p_max_mw[unit, period]
-            commit = cm.units.commit[unit, period]
-            session.set_coefficients(rows["capacity"][unit, period], commit, -(p_max - ns_off))
-            # Start-up/shut-down capability: p ≤ Pmax·u − (Pmax − SU)·v_t − (Pmax − SD)·w_{t+1}.
-            nt = new.periods.count
-            blocks = cm.units
-            for name, ramp, transition, shift in (
-                ("startup_capability", units.startup_ramp_mw, blocks.startup, 0),
-                ("shutdown_capability", units.shutdown_ramp_mw, blocks.shutdown, 1),
-            ):
-                row = rows[name][unit, period]
-                keep = (row >= 0) & (period + shift < nt)
-                row, u_, t_, pmax = row[keep], unit[keep], period[keep], p_max[keep]
-                session.set_coefficients(row, commit[keep], -pmax)
-                session.set_coefficients(row, transition[u_, t_ + shift],
-                                         pmax - np.minimum(ramp[u_], pmax))
+            self._push_p_max(new, old)
+
+    def _push_p_max(self, new: ClearingInput, old: ClearingInput) -> None:
+        """Change the Pmax coefficients of ``u``, ``v`` and ``w`` where Pmax changed."""
+        session, blocks = self._run.session, self._run.cm.units
+        rows = blocks.rows
+        units = new.units
+        unit, period = np.nonzero(units.p_max_mw != old.units.p_max_mw)
+        ns_off = offline_non_spin_mw(units, new.reserves is not None)[unit, period]
+        p_max = units.p_max_mw[unit, period]
+        commit = blocks.commit[unit, period]
+        session.set_coefficients(rows["capacity"][unit, period], commit, -(p_max - ns_off))
+        # p ≤ Pmax·u − (Pmax − SU)·v_t − (Pmax − SD)·w_{t+1}, in one or two rows.
+        su, sd = start_stop_mw(units)
+        nt = new.periods.count
+        for name, with_start, with_stop in (("startup_capability", True, False),
+                                            ("shutdown_capability", False, True),
+                                            ("start_stop_capability", True, True)):
+            row = rows[name][unit, period]
+            keep = row >= 0
+            row, u_, t_, pmax = row[keep], unit[keep], period[keep], p_max[keep]
+            session.set_coefficients(row, commit[keep], -pmax)
+            if with_start:
+                session.set_coefficients(row, blocks.startup[u_, t_], pmax - su[u_, t_])
+            if with_stop:
+                last = t_ + 1 < nt
+                session.set_coefficients(row[last], blocks.shutdown[u_[last], t_[last] + 1],
+                                         pmax[last] - sd[u_[last], t_[last]])

@@ -61,7 +61,7 @@ def clear_day_ahead(inp: ClearingInput) -> ClearingResult:
         branch_rows=int((cm.network.branch_rows >= 0).sum()),
         n_columns=cm.model.n_cols,
         n_rows=cm.model.n_rows,
-        n_integer=int(np.count_nonzero(cm.units.commit >= 0)),
+        n_integer=int(np.count_nonzero(cm.units.binary >= 0)),
         status=outcome.status,
     )
     return read_result(cm, run.dc, outcome, statistics)

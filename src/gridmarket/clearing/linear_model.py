@@ -50,10 +50,13 @@ class LinearModel:
         lower: Any = 0.0,
         upper: Any = np.inf,
         cost: Any = 0.0,
-        integer: bool = False,
+        integer: Any = False,
         mask: Any = None,
     ) -> IntArray:
-        """Add a block of variables; returns their indices in ``shape`` (-1 where masked)."""
+        """Add a block of variables; returns their indices in ``shape`` (-1 where masked).
+
+        ``integer`` is a flag or a mask broadcast to ``shape``.
+        """
         keep = _mask(mask, shape)
         count = int(keep.sum())
         index = np.full(shape, -1, dtype=np.int64)
@@ -61,7 +64,7 @@ class LinearModel:
         self._col_lower.append(_pick(lower, shape, keep))
         self._col_upper.append(_pick(upper, shape, keep))
         self._col_cost.append(_pick(cost, shape, keep))
-        self._col_integer.append(np.full(count, integer))
+        self._col_integer.append(np.broadcast_to(np.asarray(integer, dtype=bool), shape)[keep])
         self.n_cols += count
         return index
 

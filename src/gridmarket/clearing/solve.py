@@ -64,11 +64,11 @@ def screen_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:
     """
     if not cm.integer:
         return solve_with_branch_limits(session, cm)
-    session.set_integrality(cm.units.commit, False)
+    session.set_integrality(cm.units.binary, False)
     try:
         return solve_with_branch_limits(session, cm)
     finally:
-        session.set_integrality(cm.units.commit, True)
+        session.set_integrality(cm.units.binary, True)
 
 
 def dc_network(inp: ClearingInput) -> DcNetwork:

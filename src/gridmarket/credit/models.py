@@ -190,6 +190,8 @@ class EalTrigger(enum.StrEnum):
     FINANCIAL_SECURITY = "FINANCIAL_SECURITY"
     PROFILE = "PROFILE"
     MANUAL = "MANUAL"
+    CREDIT_CHECK = "CREDIT_CHECK"
+    """The first credit check of an SC with no EAL computed yet."""
 
 
 class EalComputation(Base):

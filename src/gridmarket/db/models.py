@@ -1,6 +1,7 @@
 """Every area's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
 from gridmarket.access import models as access_models
+from gridmarket.credit import models as credit_models
 from gridmarket.db.base import Base
 from gridmarket.markets import models as markets_models
 from gridmarket.network import models as network_models
@@ -11,6 +12,7 @@ from gridmarket.resources import models as resources_models
 __all__ = [
     "Base",
     "access_models",
+    "credit_models",
     "markets_models",
     "network_models",
     "participants_models",

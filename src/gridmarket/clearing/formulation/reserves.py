@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gridmarket.clearing.formulation.units import UnitBlock
+from gridmarket.clearing.formulation.units import CAPABILITY_FAMILIES, UnitBlock
 from gridmarket.clearing.inputs import (
     N_PRODUCTS,
     Network,
@@ -108,11 +108,10 @@ def add_reserves(
     model.add_terms(online_rows, unit_block.commit[:, :, None], -limit)
 
     rows = unit_block.rows
-    for product in (RU, SP, NS):
-        model.add_terms(rows["capacity"], award[:, :, product], 1.0)
+    model.add_terms(rows["capacity"], award[:, :, NS], 1.0)
     for product in (RU, SP):
-        model.add_terms(rows["startup_capability"], award[:, :, product], 1.0)
-        model.add_terms(rows["shutdown_capability"], award[:, :, product], 1.0)
+        for family in CAPABILITY_FAMILIES:
+            model.add_terms(rows[family], award[:, :, product], 1.0)
     model.add_terms(rows["min_output"], award[:, :, RD], -1.0)
 
     need = cumulative_requirement(reserves)

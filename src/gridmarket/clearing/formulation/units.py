@@ -5,18 +5,25 @@ period, ``SU``/``SD`` start-up/shut-down ramp MW, ``u⁰``/``p⁰`` initial stat
 
 * commitment ``u`` (binary), start-up ``v`` and shut-down ``w`` (continuous in
   [0, 1]; integral whenever ``u`` is):  ``u_t − u_{t−1} = v_t − w_t``
-* output ``p = Pmin·u + Σ_k s_k`` with offer segments ``0 ≤ s_k ≤ width_k``
+* output ``p = Pmin·u + Σ_k s_k`` with offer segments ``0 ≤ s_k ≤ width_k·u``
+  (the per-segment bound on ``u`` makes the relaxation price a part-loaded
+  unit at its real average cost)
 * capacity ``p + ru + sp + ns ≤ (Pmax − NSoff)·u + NSoff`` (``NSoff``: a
   quick-start unit's offline non-spinning capacity) and ``p − rd ≥ Pmin·u``
-* start-up / shut-down capability (Morales-España et al.)
-  ``p + ru + sp ≤ Pmax·u_t − (Pmax − SU)·v_t`` and
-  ``p + ru + sp ≤ Pmax·u_t − (Pmax − SD)·w_{t+1}``
-* ramping ``p_t − p_{t−1} ≤ RU·u_{t−1} + SU·v_t`` and
-  ``p_{t−1} − p_t ≤ RD·u_t + SD·w_t``
+* start-up / shut-down capability (Morales-España et al.), one row for units
+  that stay on at least two periods
+  ``p + ru + sp ≤ Pmax·u_t − (Pmax − SU)·v_t − (Pmax − SD)·w_{t+1}``,
+  two rows (one per term) for the others
+* ramping ``p_t − p_{t−1} ≤ RU·u_t + (SU − RU)·v_t − Pmin_{t−1}·w_t`` and
+  ``p_{t−1} − p_t ≤ RD·u_{t−1} + (SD − RD)·w_t − Pmin_t·v_t``
 * minimum up/down time (Rajan–Takriti) ``Σ_{τ=t−UT+1..t} v_τ ≤ u_t`` and
   ``Σ_{τ=t−DT+1..t} w_τ ≤ 1 − u_t`` (for ``UT = DT = 1`` these still say
   ``v ≤ u`` and ``w ≤ 1 − u``, which keep ``v`` and ``w`` integral); the initial
   state fixes ``u`` for the periods it still binds.
+
+A unit whose commitment costs nothing and constrains nothing (Pmin 0, no
+start-up or minimum-load cost, one-period minimum up/down times, no ramp limit:
+wind and solar offered at cost) gets no binary: it is on whenever available.
 
 Self-schedules are price-taking: the self-scheduled MW above ``Pmin`` is
 segment 0, priced at minus the curtailment penalty of its type; the part within
@@ -38,6 +45,7 @@ from gridmarket.clearing.inputs import (
     ReserveProduct,
     UnitOffers,
 )
+from gridmarket.clearing.inputs._checks import BoolArray
 from gridmarket.clearing.linear_model import FloatArray, IntArray, LinearModel
 
 UNIT_ROW_FAMILIES = (
@@ -46,6 +54,7 @@ UNIT_ROW_FAMILIES = (
     "min_output",
     "startup_capability",
     "shutdown_capability",
+    "start_stop_capability",
     "ramp_up",
     "ramp_down",
     "logic",
@@ -55,8 +64,11 @@ UNIT_ROW_FAMILIES = (
 # Rows whose shadow price can make a unit deviate from the merit order, and which
 # of them also involve the output of the previous period (ramps).
 LIMIT_FAMILIES = ("capacity", "min_output", "startup_capability", "shutdown_capability",
-                  "ramp_up", "ramp_down")
+                  "start_stop_capability", "ramp_up", "ramp_down")
 INTERTEMPORAL_FAMILIES = ("ramp_up", "ramp_down")
+# Rows that cap output plus upward spinning reserve (upward awards enter them too).
+CAPABILITY_FAMILIES = ("capacity", "startup_capability", "shutdown_capability",
+                       "start_stop_capability")
 
 
 @dataclass
@@ -64,10 +76,14 @@ class UnitBlock:
     """Indices of the unit family; ``rows`` maps a family name to ``(unit, period)`` rows."""
 
     commit: IntArray
+    binary: IntArray
+    """The commitment columns that are integer (-1 where ``u`` is fixed or free of cost)."""
     startup: IntArray
     shutdown: IntArray
     output: IntArray
     segment: IntArray
+    segment_rows: IntArray
+    """``(unit, period, segment)`` rows ``s_k ≤ width_k·u`` (binary units only)."""
     rows: dict[str, IntArray] = field(default_factory=dict)
 
 
@@ -118,6 +134,38 @@ def offline_non_spin_mw(units: UnitOffers, with_reserves: bool) -> FloatArray:
     return np.where(units.quick_start[:, None], ns, 0.0)
 
 
+def ramp_mw(units: UnitOffers, periods: Periods) -> tuple[FloatArray, FloatArray]:
+    """Ramp-up and ramp-down MW within each period ``(unit, period)``."""
+    minutes = periods.duration_minutes[None, :]
+    return (units.ramp_up_mw_per_min[:, None] * minutes,
+            units.ramp_down_mw_per_min[:, None] * minutes)
+
+
+def commitment_free(units: UnitOffers, periods: Periods) -> BoolArray:
+    """Units whose on/off state neither costs nor constrains anything ``(unit,)``.
+
+    Such a unit (Pmin 0, no start-up or minimum-load cost, one-period minimum
+    up and down times, ramping its whole range within a period) loses nothing by
+    being on whenever it is available, so its commitment needs no binary.
+
+    Example::
+
+        >>> wind = UnitOffers.create(["W"], ["A"], 2, p_max_mw=50.0, offer_mw=[[50.0]],
+        ...                          offer_price_usd_per_mwh=0.0)
+        >>> commitment_free(wind, Periods.uniform(2, 60)).tolist()
+        [True]
+    """
+    ramp_up, ramp_down = ramp_mw(units, periods)
+    p_cap = units.p_max_mw.max(axis=1, keepdims=True)
+    return np.asarray(
+        (units.p_min_mw == 0).all(axis=1)
+        & (units.startup_cost_usd == 0)
+        & (units.min_load_cost_usd_per_h == 0).all(axis=1)
+        & (units.min_up_periods == 1) & (units.min_down_periods == 1)
+        & (ramp_up >= p_cap).all(axis=1) & (ramp_down >= p_cap).all(axis=1)
+    )
+
+
 def add_units(
     model: LinearModel,
     units: UnitOffers,
@@ -129,22 +177,31 @@ def add_units(
 ) -> UnitBlock:
     """Add commitment, output and segment variables with their constraints and costs."""
     n, nt = units.n_units, periods.count
-    hours, minutes = periods.hours, periods.duration_minutes
+    hours = periods.hours
     p_min, p_max = units.p_min_mw, units.p_max_mw
     pen = curtailment_price(units, penalties)
     width, price = effective_segments(units, penalties)
     self_within_min = np.minimum(units.self_schedule_mw, p_min)
 
-    lower, upper = _commitment_bounds(units, nt)
+    lower, upper = commitment_bounds(units, periods)
+    is_binary = integer & (lower < upper)
     commit_cost = (units.min_load_cost_usd_per_h - pen[:, None] * self_within_min) * hours
     commit = model.add_columns((n, nt), lower=lower, upper=upper, cost=commit_cost,
-                               integer=integer)
+                               integer=is_binary)
+    binary = np.where(lower < upper, commit, -1)
     startup = model.add_columns((n, nt), upper=1.0, cost=units.startup_cost_usd[:, None])
     shutdown = model.add_columns((n, nt), upper=1.0)
     output = model.add_columns((n, nt))
     segment = model.add_columns(width.shape, upper=width, cost=price * hours[None, :, None])
     model.objective_offset += float((pen[:, None] * units.self_schedule_mw * hours).sum())
-    block = UnitBlock(commit, startup, shutdown, output, segment)
+
+    # s_k ≤ width_k·u: redundant once u is integral, but it stops the relaxation
+    # from running a part-committed unit on its cheapest segment alone.
+    segment_rows = model.add_rows(width.shape, upper=0.0,
+                                  mask=(binary >= 0)[:, :, None] & (width > 0))
+    model.add_terms(segment_rows, segment, 1.0)
+    model.add_terms(segment_rows, commit[:, :, None], -width)
+    block = UnitBlock(commit, binary, startup, shutdown, output, segment, segment_rows)
     rows = block.rows
 
     rows["output_definition"] = r = model.add_rows((n, nt), lower=0.0, upper=0.0)
@@ -163,35 +220,60 @@ def add_units(
     model.add_terms(r, output, 1.0)
     model.add_terms(r, commit, -p_min)
 
-    su = np.minimum(units.startup_ramp_mw[:, None], p_max)
-    sd = np.minimum(units.shutdown_ramp_mw[:, None], p_max)
-    rows["startup_capability"] = r = model.add_rows((n, nt), upper=0.0, mask=su < p_max)
-    model.add_terms(r, output, 1.0)
-    model.add_terms(r, commit, -p_max)
-    model.add_terms(r, startup, p_max - su)
-    has_next = np.arange(nt)[None, :] < nt - 1
-    rows["shutdown_capability"] = r = model.add_rows((n, nt), upper=0.0,
-                                                     mask=(sd < p_max) & has_next)
-    model.add_terms(r[:, :-1], output[:, :-1], 1.0)
-    model.add_terms(r[:, :-1], commit[:, :-1], -p_max[:, :-1])
-    model.add_terms(r[:, :-1], shutdown[:, 1:], (p_max - sd)[:, :-1])
-
+    _add_capability(model, block, units)
     _add_logic(model, block, units)
-    _add_ramps(model, block, units, minutes, su, sd)
+    _add_ramps(model, block, units, periods)
     _add_min_up_down(model, block, units)
     return block
 
 
-def _commitment_bounds(units: UnitOffers, nt: int) -> tuple[FloatArray, FloatArray]:
-    """Bounds on ``u``: availability, must-run, and what the initial state still forces."""
-    t = np.arange(nt)[None, :]
+def commitment_bounds(units: UnitOffers, periods: Periods) -> tuple[FloatArray, FloatArray]:
+    """Bounds on ``u``: availability, must-run, the initial state, and free units fixed on."""
+    t = np.arange(periods.count)[None, :]
     time_in_state = units.initial_periods_in_state[:, None]
     on = units.initial_on[:, None]
     forced_on = on & (t < units.min_up_periods[:, None] - time_in_state) & units.available
     forced_off = ~on & (t < units.min_down_periods[:, None] - time_in_state) & ~units.must_run
-    lower = (units.must_run | forced_on).astype(np.float64)
-    upper = (units.available & ~forced_off).astype(np.float64)
-    return lower, upper
+    upper = units.available & ~forced_off
+    lower = units.must_run | forced_on | (upper & commitment_free(units, periods)[:, None])
+    return lower.astype(np.float64), upper.astype(np.float64)
+
+
+def start_stop_mw(units: UnitOffers) -> tuple[FloatArray, FloatArray]:
+    """The most a unit can produce when it starts (``SU``) or before it stops (``SD``)."""
+    p_max = units.p_max_mw
+    return (np.minimum(units.startup_ramp_mw[:, None], p_max),
+            np.minimum(units.shutdown_ramp_mw[:, None], p_max))
+
+
+def _add_capability(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:
+    """Start-up and shut-down capability rows (one combined row when ``UT ≥ 2``)."""
+    n, nt = block.commit.shape
+    p_max = units.p_max_mw
+    su, sd = start_stop_mw(units)
+    has_next = np.arange(nt)[None, :] < nt - 1
+    starts_limited, stops_limited = su < p_max, (sd < p_max) & has_next
+    # Starting at t and stopping at t+1 needs a one-period minimum up time, so a
+    # longer one lets both limits share a row (tighter than two).
+    combined = (units.min_up_periods >= 2)[:, None]
+    rows = block.rows
+    rows["start_stop_capability"] = r = model.add_rows(
+        (n, nt), upper=0.0, mask=combined & (starts_limited | stops_limited))
+    model.add_terms(r, block.output, 1.0)
+    model.add_terms(r, block.commit, -p_max)
+    model.add_terms(r, block.startup, p_max - su)
+    model.add_terms(r[:, :-1], block.shutdown[:, 1:], (p_max - sd)[:, :-1])
+
+    rows["startup_capability"] = r = model.add_rows((n, nt), upper=0.0,
+                                                    mask=~combined & starts_limited)
+    model.add_terms(r, block.output, 1.0)
+    model.add_terms(r, block.commit, -p_max)
+    model.add_terms(r, block.startup, p_max - su)
+    rows["shutdown_capability"] = r = model.add_rows((n, nt), upper=0.0,
+                                                     mask=~combined & stops_limited)
+    model.add_terms(r[:, :-1], block.output[:, :-1], 1.0)
+    model.add_terms(r[:, :-1], block.commit[:, :-1], -p_max[:, :-1])
+    model.add_terms(r[:, :-1], block.shutdown[:, 1:], (p_max - sd)[:, :-1])
 
 
 def _add_logic(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:
@@ -205,43 +287,56 @@ def _add_logic(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:
     model.add_terms(r, block.shutdown, 1.0)
 
 
-def _add_ramps(
-    model: LinearModel,
-    block: UnitBlock,
-    units: UnitOffers,
-    minutes: FloatArray,
-    su: FloatArray,
-    sd: FloatArray,
-) -> None:
+def first_ramp_limits(units: UnitOffers, periods: Periods) -> tuple[FloatArray, FloatArray]:
+    """Right-hand sides of the first period's ramp rows, from the initial state ``(unit,)``.
+
+    ``p_0 − RU·u_0 − (SU − RU)·v_0 ≤ p⁰`` and
+    ``−p_0 − (SD − RD)·w_0 + Pmin·v_0 ≤ RD·u⁰ − p⁰``.
+    """
+    _, ramp_down = ramp_mw(units, periods)
+    p0 = units.initial_output_mw
+    down = np.where(np.isfinite(ramp_down[:, 0]), ramp_down[:, 0], 0.0) * units.initial_on
+    return p0.copy(), down - p0
+
+
+def _add_ramps(model: LinearModel, block: UnitBlock, units: UnitOffers,
+               periods: Periods) -> None:
+    """Ramp rows; starting or stopping is bounded by ``SU``/``SD`` instead of the ramp rate.
+
+    The ``Pmin`` terms are what makes them tight: a unit that stops at ``t``
+    was at least at ``Pmin_{t−1}`` before, one that starts is at least at ``Pmin_t``.
+    """
     n, nt = block.output.shape
     p_cap = units.p_max_mw.max(axis=1, keepdims=True)
-    ramp_up = units.ramp_up_mw_per_min[:, None] * minutes[None, :]
-    ramp_down = units.ramp_down_mw_per_min[:, None] * minutes[None, :]
-    p0, on0 = units.initial_output_mw, units.initial_on.astype(np.float64)
+    ramp_up, ramp_down = ramp_mw(units, periods)
+    su, sd = start_stop_mw(units)
+    p_min = units.p_min_mw
+    first_up, first_down = first_ramp_limits(units, periods)
 
-    # p_t − p_{t−1} − RU·u_{t−1} − SU·v_t ≤ 0   (t = 0: p⁰ and u⁰ move to the right side)
     limiting = ramp_up < p_cap
     upper = np.zeros((n, nt))
-    upper[:, 0] = p0 + np.where(limiting[:, 0], ramp_up[:, 0], 0.0) * on0
+    upper[:, 0] = first_up
     block.rows["ramp_up"] = r = model.add_rows((n, nt), upper=upper, mask=limiting)
     ru = np.where(limiting, ramp_up, 0.0)
     model.add_terms(r, block.output, 1.0)
     model.add_terms(r[:, 1:], block.output[:, :-1], -1.0)
-    model.add_terms(r[:, 1:], block.commit[:, :-1], -ru[:, 1:])
-    model.add_terms(r, block.startup, -su)
+    model.add_terms(r, block.commit, -ru)
+    model.add_terms(r, block.startup, ru - su)
+    model.add_terms(r[:, 1:], block.shutdown[:, 1:], p_min[:, :-1])
 
-    # p_{t−1} − p_t − RD·u_t − SD·w_t ≤ 0; a unit may always shut down from p⁰.
+    # A unit may always shut down from p⁰ in the first period.
     limiting = ramp_down < p_cap
     upper = np.zeros((n, nt))
-    upper[:, 0] = -p0
+    upper[:, 0] = first_down
     block.rows["ramp_down"] = r = model.add_rows((n, nt), upper=upper, mask=limiting)
     rd = np.where(limiting, ramp_down, 0.0)
-    sd_first = sd.copy()
-    sd_first[:, 0] = np.maximum(sd[:, 0], p0)
+    sd_before = np.concatenate(
+        [np.maximum(sd[:, :1], units.initial_output_mw[:, None]), sd[:, :-1]], axis=1)
     model.add_terms(r[:, 1:], block.output[:, :-1], 1.0)
     model.add_terms(r, block.output, -1.0)
-    model.add_terms(r, block.commit, -rd)
-    model.add_terms(r, block.shutdown, -sd_first)
+    model.add_terms(r[:, 1:], block.commit[:, :-1], -rd[:, 1:])
+    model.add_terms(r, block.shutdown, rd - sd_before)
+    model.add_terms(r, block.startup, p_min)
 
 
 def _add_min_up_down(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:

@@ -1,0 +1,131 @@
+"""Reading posted forms and turning refusals into messages shown beside the form.
+
+Parsing only: every rule about the values is the service layer's. A domain
+error (or an access error that is about the input, such as a too-short
+password) becomes a :class:`Problem` the page shows inline; access refusals
+(403/404) are left to the error pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData, UploadFile
+
+from gridmarket.access.errors import AccessConflict, InvalidAccessRequest
+from gridmarket.errors import DomainError, InvalidInput
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a form was refused, in the service's words, and the field it is about."""
+
+    message: str
+    field: str | None = None
+    status_code: int = 422
+
+
+def attempt(session: Session, work: Callable[[], T]) -> T | Problem:
+    """Run ``work`` and commit; on a refusal roll back and return the :class:`Problem`.
+
+    Example::
+
+        outcome = attempt(session, lambda: applications.start_review(session, p, 7, clock))
+        if isinstance(outcome, Problem):
+            return page_with(outcome)
+    """
+    try:
+        result = work()
+    except DomainError as error:
+        session.rollback()
+        return Problem(error.message, error.field, error.http_status)
+    except InvalidAccessRequest as error:
+        session.rollback()
+        return Problem(error.detail, None, 422)
+    except AccessConflict as error:
+        session.rollback()
+        return Problem(error.detail, None, 409)
+    session.commit()
+    return result
+
+
+def text(form: FormData, name: str) -> str:
+    """A text field, stripped; empty when absent."""
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput("enter a date as YYYY-MM-DD", field=field) from error
+
+
+def parse_decimal(value: str, field: str) -> Decimal:
+    try:
+        return Decimal(value.replace(",", "").removeprefix("$"))
+    except InvalidOperation as error:
+        raise InvalidInput(f"{value!r} is not an amount", field=field) from error
+
+
+def parse_int(value: str, field: str) -> int:
+    try:
+        return int(value)
+    except ValueError as error:
+        raise InvalidInput(f"{value!r} is not a whole number", field=field) from error
+
+
+def chosen_files(form: FormData, name: str) -> list[UploadFile]:
+    """The files chosen in file input ``name`` (an empty input sends a nameless part)."""
+    return [
+        upload
+        for upload in form.getlist(name)
+        if isinstance(upload, UploadFile) and upload.filename
+    ]
+
+
+def read_upload(upload: UploadFile, limit_bytes: int) -> bytes:
+    """The file's bytes, read to one byte past the limit: enough for the service to refuse it."""
+    upload.file.seek(0)
+    return upload.file.read(limit_bytes + 1)
+
+
+_FRIENDLY = {
+    "missing": "this field is required",
+    "bool_parsing": "choose yes or no",
+    "bool_type": "choose yes or no",
+    "date_from_datetime_parsing": "enter a date as YYYY-MM-DD",
+    "date_parsing": "enter a date as YYYY-MM-DD",
+    "enum": "choose one of the options",
+    "string_pattern_mismatch": "this is not in the expected form",
+}
+
+
+def validation_problems(error: ValidationError) -> dict[str, str]:
+    """Field → message for a form model's validation errors (``form`` for whole-form ones).
+
+    List items are named as the service names them, counting from 1: ``scid_choices[2]``.
+    """
+    problems: dict[str, str] = {}
+    for item in error.errors():
+        location = item["loc"]
+        if not location:
+            field = "form"
+        elif len(location) > 1 and isinstance(location[1], int):
+            field = f"{location[0]}[{location[1] + 1}]"
+        else:
+            field = str(location[0])
+        message = _FRIENDLY.get(item["type"], item["msg"].removeprefix("Value error, "))
+        if item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
+            message = _FRIENDLY["missing"]
+        problems.setdefault(field, message)
+    return problems

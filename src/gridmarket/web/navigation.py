@@ -1,0 +1,58 @@
+"""The main navigation: what each kind of person is offered.
+
+Links follow the access policy (``Viewer.may``); the pages check again, so a
+hidden link is a convenience, never the protection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gridmarket.access.policy import Action
+from gridmarket.web.viewer import Viewer
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    href: str
+    current: bool = False
+
+
+def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
+    if viewer is None:
+        return [("Market", "/"), ("Network map", "/network"), ("Register", "/register")]
+    links = [("Home", "/")]
+    if viewer.is_iso:
+        if viewer.may(Action.REVIEW_APPLICATION):
+            links.append(("Applications", "/applications"))
+        links.append(("Scheduling coordinators", "/coordinators"))
+    elif viewer.is_applicant:
+        if viewer.application_id is not None:
+            links.append(("My application", f"/applications/{viewer.application_id}"))
+        elif viewer.may(Action.SUBMIT_APPLICATION):
+            links.append(("Apply", "/applications/new"))
+    elif viewer.coordinator_id is not None:
+        links.append(("My SC", f"/coordinators/{viewer.coordinator_id}"))
+    if not viewer.is_applicant and viewer.may(Action.VIEW_RESOURCE):
+        links.append(("Master File", "/resources"))
+        links.append(("Transfers", "/transfers"))
+    links.append(("Network map", "/network"))
+    if viewer.may(Action.VIEW_AUDIT_LOG):
+        links.append(("Audit log", "/audit"))
+    links.append(("My API tokens", "/tokens"))
+    return links
+
+
+def navigation(viewer: Viewer | None, path: str) -> list[NavLink]:
+    """The links for ``viewer``, the one for ``path`` marked current.
+
+    Example::
+
+        [link.label for link in navigation(None, "/")]   # ['Market', 'Network map', 'Register']
+    """
+
+    def is_current(href: str) -> bool:
+        return path == href if href == "/" else path == href or path.startswith(href + "/")
+
+    return [NavLink(label, href, is_current(href)) for label, href in _links(viewer)]

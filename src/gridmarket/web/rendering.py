@@ -1,0 +1,148 @@
+"""Rendering pages: the templates, their filters, notices after a redirect, security headers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
+
+from gridmarket.calendar import MarketCalendar
+from gridmarket.config import MarketParameters, Settings
+from gridmarket.web.csrf import CSRF_COOKIE, csrf_token
+from gridmarket.web.navigation import navigation
+from gridmarket.web.viewer import Viewer
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+NOTICE_COOKIE = "gridmarket_notice"
+"""Carries a one-line confirmation across the redirect that follows a form post."""
+
+SECURITY_HEADERS = {
+    # Every asset is served from this site; nothing inline but SVG markup.
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+@pass_context
+def _market_time(context: Context, instant: datetime | None, with_zone: bool = True) -> str:
+    """An instant in market (Pacific) time, e.g. ``Wed 01 Jul 2020 09:00 PDT``."""
+    if instant is None:
+        return ""
+    timezone: ZoneInfo = context["timezone"]
+    local = instant.astimezone(timezone)
+    return local.strftime("%a %d %b %Y %H:%M %Z" if with_zone else "%a %d %b %Y %H:%M")
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%a %d %b %Y") if value is not None else ""
+
+
+def _money(value: Decimal | None) -> str:
+    return f"${value:,.2f}" if value is not None else ""
+
+
+def _words(value: object) -> str:
+    """``IN_CERTIFICATION`` → ``In certification``."""
+    text = str(getattr(value, "value", value)).replace("_", " ").lower()
+    return text[:1].upper() + text[1:]
+
+
+def _quantity(value: Decimal | float | None) -> str:
+    if value is None:
+        return ""
+    return f"{Decimal(str(value)).normalize():,f}"
+
+
+TEMPLATES.env.filters.update(
+    market_time=_market_time, day=_day, money=_money, words=_words, quantity=_quantity
+)
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    viewer: Viewer | None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """Render ``template`` with the page frame's context: navigation, notice, CSRF token, time zone.
+
+    Example::
+
+        return render(request, "tokens.html", {"tokens": tokens}, viewer=viewer)
+    """
+    parameters: MarketParameters = request.app.state.market_parameters
+    notice = request.cookies.get(NOTICE_COOKIE)
+    frame = {
+        "viewer": viewer,
+        "nav": navigation(viewer, request.url.path),
+        "notice": unquote(notice) if notice else None,
+        "csrf_token": csrf_token(request),
+        "timezone": MarketCalendar(parameters).timezone,
+    }
+    response = TEMPLATES.TemplateResponse(
+        request, template, {**frame, **context}, status_code=status_code
+    )
+    if notice:
+        response.delete_cookie(NOTICE_COOKIE, path="/")
+    new_seed = getattr(request.state, "new_csrf_seed", None)
+    if new_seed is not None:
+        set_private_cookie(request, response, CSRF_COOKIE, new_seed, max_age=None)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def set_private_cookie(
+    request: Request, response: Response, name: str, value: str, *, max_age: int | None
+) -> None:
+    """An HttpOnly, SameSite=Lax cookie for the whole site (Secure in production)."""
+    settings: Settings = request.app.state.settings
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        secure=settings.environment == "production",
+        samesite="lax",
+        path="/",
+    )
+
+
+def see_other(request: Request, url: str, notice: str | None = None) -> RedirectResponse:
+    """Redirect after a successful form post, with an optional one-line confirmation.
+
+    Example::
+
+        return see_other(request, f"/applications/{application.id}", "Fee recorded.")
+    """
+    response = RedirectResponse(url, status_code=303)
+    if notice:
+        set_private_cookie(request, response, NOTICE_COOKIE, quote(notice), max_age=60)
+    return response
+
+
+def safe_next(url: str | None) -> str:
+    """A same-site path to go to after login; anything else goes home."""
+    if url and url.startswith("/") and not url.startswith("//") and "\\" not in url:
+        return url
+    return "/"
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition header value that downloads ``filename`` whatever its characters."""
+    return f"attachment; filename*=UTF-8''{quote(filename)}"
