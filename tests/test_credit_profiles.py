@@ -1,4 +1,4 @@
-"""Credit profiles: UCL from stored figures, affiliates, parent guarantees, participation, access."""
+"""Credit profiles: UCL from stored figures, affiliates, guarantees, participation, access."""
 
 from __future__ import annotations
 

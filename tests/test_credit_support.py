@@ -6,7 +6,7 @@ Every figure the tests check is worked out by hand in the test that uses it.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -55,12 +55,14 @@ def certified_sc(session: Session, name: str | None = None) -> tuple[SchedulingC
         organisation_id=organisation.id,
         legal_name=organisation.name,
         status=ScStatus.CERTIFIED,
-        certified_on=date(2020, 1, 6),
+        # Certified after 30 April: its first officer certification is due next year, so
+        # no other suspension trigger holds in the 2020 scenarios.
+        certified_on=date(2020, 6, 1),
     )
     scid = Scid(
         code=f"C{uuid4().hex[:5].upper()}",
         scheduling_coordinator=coordinator,
-        granted_on=date(2020, 1, 6),
+        granted_on=date(2020, 6, 1),
     )
     session.add_all([coordinator, scid])
     session.flush()
@@ -146,18 +148,13 @@ def fixed_provider(amount: str, formula: str = "test figure") -> Provider:
 
 
 @contextmanager
-def providers(**amounts: Provider) -> Iterator[None]:
+def providers(**by_code: Provider) -> Iterator[None]:
     """Register providers by component code name for the block, then restore the registry."""
-    with _stack(list(amounts.items())):
+    with ExitStack() as stack:
+        for code, provider in by_code.items():
+            stack.enter_context(
+                EAL_PROVIDERS.replaced(
+                    EalComponentCode[code], provider, name=f"test.{code.lower()}"
+                )
+            )
         yield
-
-
-@contextmanager
-def _stack(items: list[tuple[str, Provider]]) -> Iterator[None]:
-    if not items:
-        yield
-        return
-    (code, provider), rest = items[0], items[1:]
-    with EAL_PROVIDERS.replaced(EalComponentCode[code], provider, name=f"test.{code.lower()}"):
-        with _stack(rest):
-            yield

@@ -30,7 +30,7 @@ from decimal import ROUND_CEILING, Decimal
 
 from sqlalchemy.orm import Session
 
-from gridmarket.config import CreditRules
+from gridmarket.config import CreditRules, get_settings
 
 HUNDRED = Decimal(100)
 
@@ -101,15 +101,18 @@ def nearest_rank_percentile(values: Sequence[Decimal], percentile: Decimal) -> D
 
 
 def reference_price(
-    session: Session, location: str, as_of: date, rules: CreditRules
+    session: Session, location: str, as_of: date, rules: CreditRules | None = None
 ) -> ReferencePrice:
     """The reference price at ``location`` for a virtual bid checked on ``as_of``.
 
+    ``rules`` default to the process's market parameters.
+
     Example::
 
-        reference_price(session, "DLAP_AREA1-APND", date(2020, 7, 15), rules)
+        reference_price(session, "DLAP_AREA1-APND", date(2020, 7, 15))
         # ReferencePrice(price_usd_per_mwh=Decimal('50'), sample_size=0, method='default ...')
     """
+    rules = rules or get_settings().market_parameters().credit
     last = as_of - timedelta(days=1)
     first = as_of - timedelta(days=rules.reference_price_lookback_days)
     pairs: Sequence[PricePair] = _PROVIDERS[0](session, location, first, last) if _PROVIDERS else ()

@@ -7,7 +7,7 @@ exposure with the available credit,
     available = ACL − EAL,   EAL = other components (last computation) + active reservations,
 
 and either records a reservation (``bidCreditStatus`` PASSED) or refuses
-with the shortfall (FAILED), nothing recorded. Because each check of an SC
+with the shortfall, exposure − available (FAILED), nothing recorded. Because each check of an SC
 holds the lock from reading the available credit to recording the
 reservation, concurrent checks can neither overdraw the credit (lost update)
 nor refuse a bid that would have fitted.
@@ -49,7 +49,7 @@ from gridmarket.credit.models import (
     ReservationKind,
     ReservationStatus,
 )
-from gridmarket.credit.money import ZERO, require_cents
+from gridmarket.credit.money import CENT, ZERO, require_cents
 from gridmarket.credit.notices import notify_utilisation, reaches_warning
 from gridmarket.errors import Conflict, InvalidInput, NotFound
 from gridmarket.participants.models import Scid
@@ -71,7 +71,7 @@ class CreditCheck:
     remaining_credit_usd: Decimal
     """Available credit after it (unchanged when the bid failed)."""
     shortfall_usd: Decimal
-    """How much more credit the bid needed; zero when it passed."""
+    """Exposure − available credit: how much more credit the bid needed; zero if it passed."""
     reservation_id: int | None
 
     @property
@@ -126,9 +126,11 @@ def reserve_credit(
     account = _current_account(session, account, today, parameters, clock)
     if _active(session, code.scheduling_coordinator_id, reference) is not None:
         raise Conflict(f"credit is already reserved for {reference!r}", field="reference")
-    available = account.acl_usd - account.base_liability_usd - account.reserved_exposure_usd
+    available = (
+        account.acl_usd - account.base_liability_usd - account.reserved_exposure_usd
+    ).quantize(CENT)
     if exposure > available:
-        shortfall = exposure - max(available, ZERO)
+        shortfall = exposure - available
         return CreditCheck(FAILED, reference, exposure, available, available, shortfall, None)
     reservation = _hold(
         session,

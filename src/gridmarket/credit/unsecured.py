@@ -13,7 +13,7 @@ Example::
 
     >>> from gridmarket.config import CreditRules
     >>> uncapped_ucl(Decimal("400000000"), "A", CreditRules())
-    Decimal('20000000.000')
+    Decimal('20000000.0')
     >>> share_cap({"A": Decimal("40000000"), "B": Decimal("20000000")}, Decimal("50000000"))
     {'A': Decimal('33333333.33'), 'B': Decimal('16666666.66')}
 """

@@ -3,7 +3,8 @@
 Exposure of a virtual bid = bid MW × the location's reference price, rounded
 up to the cent once. The EAL component is the sum of the SC's active credit
 reservations: outstanding virtual bids plus cleared virtual positions not yet
-on a statement.
+on a statement. The same sum is registered with ``participants.standing`` as
+an amount still owed, so an SC cannot be terminated while it holds any.
 
 Example::
 
@@ -32,6 +33,7 @@ from gridmarket.credit.money import ZERO, liability_cents, usd
 from gridmarket.credit.reference_prices import ReferencePrice, reference_price
 from gridmarket.errors import InvalidInput
 from gridmarket.participants.models import SchedulingCoordinator
+from gridmarket.participants.standing import register_amount_owed
 
 
 @dataclass(frozen=True)
@@ -53,14 +55,18 @@ class ExposureQuote:
 
 
 def virtual_bid_exposure(
-    session: Session, location: str, mw: Decimal, as_of: date, rules: CreditRules
+    session: Session,
+    location: str,
+    mw: Decimal,
+    as_of: date,
+    rules: CreditRules | None = None,
 ) -> ExposureQuote:
     """The credit a virtual bid of ``mw`` at ``location`` needs: MW × reference price.
 
     Example::
 
-        virtual_bid_exposure(session, "ABEL_1_N101", Decimal("10.5"), date(2020, 7, 15),
-                             rules).exposure_usd   # Decimal('525.00')
+        virtual_bid_exposure(session, "ABEL_1_N101", Decimal("10.5"), date(2020, 7, 15))
+        # exposure_usd Decimal('525.00') at the $50/MWh default
     """
     if not mw.is_finite() or mw <= 0:
         raise InvalidInput("the MW of a virtual bid is a positive quantity", field="mw")
@@ -109,3 +115,13 @@ def virtual_exposure_component(
             "cleared_virtual_position_exposure_usd": str(position_total),
         },
     )
+
+
+@register_amount_owed
+def unsettled_virtual_exposure(session: Session, coordinator: SchedulingCoordinator) -> Decimal:
+    """Exposure of virtual bids and positions not yet on a statement: blocks termination.
+
+    Settlement reports what is invoiced or stated; this is what is not yet, so
+    the two never count the same dollar twice.
+    """
+    return sum((total for _, total in active_exposure(session, coordinator.id).values()), ZERO)
