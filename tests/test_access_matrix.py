@@ -193,6 +193,7 @@ def _path_values(world: World, path: str) -> dict[str, object]:
         "role": "TRADER",
         "slot": "NEW_SC_ACCEPTANCE_LETTER",
         "trade_date": "2020-07-15",
+        "security_id": 1,
     }
 
 
@@ -253,6 +254,19 @@ def _request_kwargs(method: str, path: str, world: World) -> dict[str, object]:
         "/api/v1/people/{person_id}/password": {"password": "a long enough passphrase"},
         "/api/v1/people/{person_id}/roles": {"role": "TRADER"},
         "/api/v1/people/{person_id}/scids": {"scid": world.scid},
+        "/api/v1/scheduling-coordinators/{coordinator_id}/credit/profile": {
+            "tangible_net_worth_usd": "20000000",
+            "total_assets_usd": "60000000",
+            "rating": "BBB-",
+            "financials_as_of": "2019-12-31",
+        },
+        "/api/v1/scheduling-coordinators/{coordinator_id}/credit/financial-security": {
+            "kind": "CASH_DEPOSIT",
+            "amount_usd": "250000",
+            "instrument_reference": "WIRE 1",
+        },
+        "/api/v1/scheduling-coordinators/{coordinator_id}/credit/financial-security/"
+        "{security_id}/release": {"reason": "x"},
     }
     if path in forms:
         return forms[path]

@@ -125,3 +125,13 @@ def test_sc_commands_refuse_an_unknown_actor_clearly(cli_database_url: str) -> N
     result = runner.invoke(app, ["sc", "accept", "1", "--as", "nobody@nowhere.example"])
     assert result.exit_code == 1
     assert "nobody@nowhere.example" in result.output
+
+
+def test_demo_scs_have_credit_so_the_daily_credit_job_calls_no_collateral(
+    cli_database_url: str,
+) -> None:
+    assert runner.invoke(app, ["demo", "--date", "2020-07-15", "--no-serve"]).exit_code == 0
+    daily = runner.invoke(app, ["credit", "run-daily", "--date", "2020-07-15"])
+    assert daily.exit_code == 0, daily.output
+    assert "8 SC(s) computed" in daily.output
+    assert "collateral calls issued: 0" in daily.output

@@ -201,7 +201,7 @@ def test_a_wrong_type_upload_is_refused_with_a_clear_error(
 
 def test_an_upload_over_the_limit_or_of_the_wrong_type_is_refused() -> None:
     rules = AccessRules(upload_limit_bytes=100)
-    with pytest.raises(InvalidInput, match="upload limit is 100 bytes"):
+    with pytest.raises(InvalidInput, match="larger than the upload limit of 100 bytes"):
         store_document(
             None,
             filename="big.pdf",

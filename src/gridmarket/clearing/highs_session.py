@@ -8,13 +8,17 @@ integrality in place (pricing runs, dispatch intervals) instead of rebuilding.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import highspy
 import numpy as np
 import numpy.typing as npt
 
 from gridmarket.clearing.linear_model import FloatArray, IntArray, LinearModel
+from gridmarket.clearing.mip_progress import MipProgress
 
 
 class ClearingFailed(RuntimeError):
@@ -75,6 +79,52 @@ class HighsSession:
         self._blocks = 0
         self._pass_model()
 
+    def twin(self) -> HighsSession:
+        """A second, independent solver holding the same model as it stands now.
+
+        For side computations (a heuristic sub-problem) that must not disturb
+        this session's model, options or solution.
+        """
+        self.sync()
+        twin = object.__new__(HighsSession)
+        twin.model, twin.time_limit_seconds = self.model, self.time_limit_seconds
+        twin.highs = highspy.Highs()
+        twin.highs.setOptionValue("output_flag", False)
+        for name in ("mip_rel_gap", "threads"):
+            twin.highs.setOptionValue(name, self.highs.getOptionValue(name)[1])
+        self._check(twin.highs.passModel(self.highs.getLp()), "passModel")
+        twin._integer = self._integer.copy()
+        twin._cols, twin._rows, twin._blocks = self._cols, self._rows, self._blocks
+        return twin
+
+    def set_options(self, **options: Any) -> None:
+        """Set HiGHS options by name (``mip_rel_gap=0.01``, ...)."""
+        for name, value in options.items():
+            self._check(self.highs.setOptionValue(name, value), f"option {name}")
+
+    @contextmanager
+    def options(self, **options: Any) -> Iterator[None]:
+        """Set HiGHS options for the duration of a ``with`` block."""
+        before = {name: self.highs.getOptionValue(name)[1] for name in options}
+        self.set_options(**options)
+        try:
+            yield
+        finally:
+            self.set_options(**before)
+
+    def set_start(self, col_value: FloatArray | None) -> None:
+        """Use ``col_value`` as the next MIP's starting solution (None: no start).
+
+        Without this, HiGHS would take the last solution (e.g. of the LP
+        relaxation) as a partial start and spend time completing it.
+        """
+        self.highs.clearSolver()
+        if col_value is not None:
+            start = highspy.HighsSolution()
+            start.col_value = np.asarray(col_value, dtype=np.float64)
+            start.value_valid = True
+            self._check(self.highs.setSolution(start), "setSolution")
+
     def _pass_model(self) -> None:
         m = self.model
         lower, upper, cost, integer = m.columns()
@@ -122,25 +172,45 @@ class HighsSession:
                 matrix.data), "addRows")
         self._cols, self._rows, self._blocks = m.n_cols, m.n_rows, m.n_term_blocks
 
-    def solve(self, time_limit_seconds: float | None = None) -> SolveOutcome:
+    def solve(self, time_limit_seconds: float | None = None, *,
+              progress: MipProgress | None = None,
+              accept: tuple[str, ...] = ("Optimal",)) -> SolveOutcome:
         """Solve as the model stands; raises :class:`ClearingFailed` unless optimal.
 
         The time limit (default: the session's) applies to this call alone: HiGHS
         measures its limit on a clock that runs across calls, so it is moved on.
+        ``progress`` records the MIP's bounds while it runs. ``accept`` names
+        further statuses that return a solution (e.g. ``"Time limit reached"``
+        for a heuristic that keeps its best solution so far).
         """
         self.sync()
         budget = self.time_limit_seconds if time_limit_seconds is None else time_limit_seconds
         self.highs.setOptionValue("time_limit", self.highs.getRunTime() + budget)
+        recorder = None
+        if progress is not None:
+            def recorder(event: Any) -> None:
+                out = event.data_out
+                progress.record(out.mip_primal_bound, out.mip_dual_bound)
+
+            self.highs.cbMipInterrupt.subscribe(recorder)
         start = time.perf_counter()
-        self.highs.run()
+        try:
+            self.highs.run()
+        finally:
+            if recorder is not None:
+                self.highs.cbMipInterrupt.unsubscribe(recorder)
         seconds = time.perf_counter() - start
         status = self.highs.getModelStatus()
         name = self.highs.modelStatusToString(status)
-        if status != highspy.HighsModelStatus.kOptimal:
-            raise ClearingFailed(name)
         info = self.highs.getInfo()
+        has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        if status != highspy.HighsModelStatus.kOptimal and not (
+                name in accept and has_solution):
+            raise ClearingFailed(name)
         solution = self.highs.getSolution()
         is_mip = bool(self._integer.any())
+        if progress is not None and is_mip:
+            progress.record(info.objective_function_value, info.mip_dual_bound)
         return SolveOutcome(
             status=name,
             objective=float(info.objective_function_value),

@@ -11,6 +11,7 @@ import polars as pl
 from gridmarket.clearing.consistency import ConsistencyReport
 from gridmarket.clearing.inputs import ClearingInput, ReserveProduct
 from gridmarket.clearing.inputs._checks import BoolArray, FloatArray
+from gridmarket.clearing.mip_progress import MipProgressPoint
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,6 +110,16 @@ class SolverStatistics:
     n_rows: int
     n_integer: int
     status: str
+    start_seconds: float = 0.0
+    """Time spent finding the MIP's starting commitment (included in ``solve_seconds``)."""
+    start_objective_usd: float | None = None
+    """Objective of that starting commitment (None: the MIP started without one)."""
+    mip_progress: tuple[MipProgressPoint, ...] = ()
+    """Bounds of the (last) MIP over time, in seconds since the run started."""
+
+    def seconds_to_gap(self, gap: float) -> float | None:
+        """Seconds from the start of the run until the MIP gap reached ``gap``."""
+        return next((p.seconds for p in self.mip_progress if p.gap <= gap), None)
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,6 +12,7 @@ from gridmarket.clearing.formulation.network import add_branch_rows, violated_br
 from gridmarket.clearing.highs_session import HighsSession, SolveOutcome
 from gridmarket.clearing.inputs import ClearingInput
 from gridmarket.clearing.linear_model import FloatArray, values
+from gridmarket.clearing.mip_progress import MipProgress
 from gridmarket.network.losses import LossLinearisation, linearise_losses
 from gridmarket.network.ptdf import DcNetwork
 
@@ -33,26 +34,34 @@ def open_session(cm: ClearingModel) -> HighsSession:
 
 
 def solve_with_branch_limits(
-    session: HighsSession, cm: ClearingModel, *, add_near: bool = True
+    session: HighsSession, cm: ClearingModel, *, add_near: bool = True,
+    progress: MipProgress | None = None,
 ) -> LazySolve:
     """Solve; add the branch limits the solution violates; re-solve until none is violated.
 
     With ``add_near`` a round that finds a violation also adds every flow near
     its limit: rows are cheap, solves (a MIP above all) are not. HiGHS keeps the
     model (and, for LPs, the basis) between solves, so each re-solve starts
-    warm. Every round adds at least one row, so the loop ends.
+    warm; a MIP re-solve starts from the previous round's commitment. Every
+    round adds at least one row, so the loop ends. ``progress`` records the
+    bounds of the last round's MIP.
     """
     seconds = 0.0
     iterations = 0
     while True:
         iterations += 1
-        outcome = session.solve()
+        if progress is not None:
+            progress.restart()
+        outcome = session.solve(progress=progress)
         seconds += outcome.seconds
         injection = values(outcome.col_value, cm.network.injection)
         violated = violated_branches(cm.network, injection, add_near=add_near)
         if not violated.any():
             return LazySolve(outcome, iterations, seconds)
         add_branch_rows(cm.model, cm.network, violated)
+        if progress is not None:
+            # The commitment stays a good start; HiGHS repairs its dispatch.
+            session.set_start(outcome.col_value)
 
 
 def screen_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:

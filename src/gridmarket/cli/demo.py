@@ -12,7 +12,8 @@ from gridmarket.cli.database import transaction
 from gridmarket.cli.load_commands import console, load_rts_gmlc_into_database, print_import_summary
 from gridmarket.cli.serve import serve
 from gridmarket.config import get_settings
-from gridmarket.demo.scenario import seed_demo_participants
+from gridmarket.demo.credit import seed_demo_credit
+from gridmarket.demo.scenario import DEMO_PASSWORD, seed_demo_participants, set_demo_passwords
 from gridmarket.participants.queries import registry
 from gridmarket.resources.certifications import certify_demo_resources
 
@@ -21,6 +22,11 @@ def demo(
     trade_date: str = typer.Option("2020-07-15", "--date", help="Trade date to run (YYYY-MM-DD)."),
     no_serve: bool = typer.Option(False, "--no-serve", help="Exit when the day is done."),
     port: int = typer.Option(8000, help="Port of the UI."),
+    password: str = typer.Option(
+        DEMO_PASSWORD,
+        envvar="GRIDMARKET_DEMO_PASSWORD",
+        help="Password of the demo people (set once, where none is set yet).",
+    ),
 ) -> None:
     """Load RTS-GMLC, certify the demo SCs, prepare TRADE_DATE; then serve the UI."""
     try:
@@ -40,7 +46,9 @@ def demo(
     certified_on = calendar.add_business_days(day, -30)
     with transaction() as session:
         seed_demo_participants(session, certified_on)
+        set_demo_passwords(session, password, settings.market_parameters().access)
         certify_demo_resources(session, certified_on)
+        seed_demo_credit(session, certified_on, settings.market_parameters())
         coordinators = registry(session)
     table = Table(title="Scheduling coordinators")
     for column in ("legal name", "status", "SCIDs", "resources"):
@@ -58,6 +66,11 @@ def demo(
             deadlines.add_row(deadline.name, local.strftime("%Y-%m-%d %H:%M %Z"))
     console.print(deadlines)
 
+    console.print(
+        "log in as admin@iso.example (ISO), certification@iso.example, or e.g. "
+        "uaa@desert.example / trader@desert.example (SC), with the demo password "
+        "(GRIDMARKET_DEMO_PASSWORD, default in the README)"
+    )
     if no_serve:
         return
     console.print(f"serving the UI at http://127.0.0.1:{port}/ (Ctrl-C to stop)")

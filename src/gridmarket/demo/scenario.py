@@ -18,11 +18,14 @@ from sqlalchemy.orm import Session
 from gridmarket.access.models import (
     Organisation,
     OrganisationKind,
+    PasswordCredential,
     Person,
     Role,
     RoleGrant,
     ScidGrant,
 )
+from gridmarket.access.passwords import check_password_rules, hash_password
+from gridmarket.config import AccessRules
 from gridmarket.participants.models import SchedulingCoordinator, Scid, ScStatus
 from gridmarket.resources.models import Resource, ResourceAssignment, ResourceType
 
@@ -142,6 +145,46 @@ def seed_demo_participants(session: Session, certified_on: date) -> dict[str, in
                 _assign(session, resource, scid, effective_from)
     session.flush()
     return counts
+
+
+DEMO_PASSWORD = "gridmarket-demo"
+"""The demo people's password unless ``GRIDMARKET_DEMO_PASSWORD`` says otherwise."""
+
+
+def demo_emails() -> list[str]:
+    """The e-mail of every demo person: ``admin@iso.example``, ``trader@desert.example``, ..."""
+    iso = [f"{slug}@iso.example" for slug, _title, _role in ISO_STAFF]
+    sc = [f"{slug}@{spec.slug}.example" for spec in DEMO_COORDINATORS for slug, _t, _r in SC_STAFF]
+    return iso + sc
+
+
+def set_demo_passwords(session: Session, password: str, rules: AccessRules) -> int:
+    """Give each demo person without a password ``password``, so people can log in to the demo.
+
+    A password already set (perhaps changed since) is kept. Returns how many were set.
+    Example::
+
+        set_demo_passwords(session, "gridmarket-demo", params.access)
+    """
+    check_password_rules(password, rules)
+    password_hash: str | None = None  # Hashed once: argon2 is slow on purpose.
+    count = 0
+    for email in demo_emails():
+        person = session.scalar(select(Person).where(Person.email == email))
+        if person is None or session.get(PasswordCredential, person.id) is not None:
+            continue
+        password_hash = password_hash or hash_password(password, rules)
+        session.add(
+            PasswordCredential(
+                person_id=person.id,
+                password_hash=password_hash,
+                changed_at=datetime.now(UTC),
+                failed_logins=0,
+            )
+        )
+        count += 1
+    session.flush()
+    return count
 
 
 def _organisation(session: Session, name: str, kind: OrganisationKind) -> Organisation:

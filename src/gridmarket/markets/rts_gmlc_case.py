@@ -54,20 +54,12 @@ class CaseOptions:
 def rts_network(system: RtsSystem, options: CaseOptions) -> Network:
     """Buses, branches (continuous ratings, optionally scaled) and the HVDC link."""
     buses = [str(bus.bus_id) for bus in system.buses]
-    branches = (
-        [
-            (
-                b.uid,
-                str(b.from_bus),
-                str(b.to_bus),
-                b.x_pu,
-                b.cont_rating_mw * options.branch_rating_scale,
-            )
-            for b in system.branches
-        ]
-        if options.with_network
-        else []
-    )
+    # Without the network the branches stay (the AC system must be connected) unmonitored.
+    scale = options.branch_rating_scale if options.with_network else np.inf
+    branches = [
+        (b.uid, str(b.from_bus), str(b.to_bus), b.x_pu, b.cont_rating_mw * scale)
+        for b in system.branches
+    ]
     hvdc = [
         (d.uid, str(d.from_bus), str(d.to_bus), -d.max_flow_mw, d.max_flow_mw)
         for d in system.dc_lines
@@ -77,7 +69,7 @@ def rts_network(system: RtsSystem, options: CaseOptions) -> Network:
         areas=[str(bus.area) for bus in system.buses],
         load_weights=[bus.load_share_mw for bus in system.buses],
         branches=branches,
-        resistance_pu=[b.r_pu for b in system.branches] if options.with_network else 0.0,
+        resistance_pu=[b.r_pu for b in system.branches],
         hvdc=hvdc if options.with_network else [],
     )
 

@@ -68,9 +68,9 @@ def store_document(
     if not content:
         raise InvalidInput(f"{filename} is empty", field="file")
     if len(content) > rules.upload_limit_bytes:
+        # Callers may read only one byte past the limit, so the size is not known here.
         raise InvalidInput(
-            f"{filename} is {len(content):,} bytes; the upload limit is "
-            f"{rules.upload_limit_bytes:,} bytes",
+            f"{filename} is larger than the upload limit of {rules.upload_limit_bytes:,} bytes",
             field="file",
         )
     accepted = allowed_types or frozenset(SIGNATURES) | TEXT_TYPES

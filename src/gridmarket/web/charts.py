@@ -30,14 +30,11 @@ def nice_step(span: float, target_ticks: int = 5) -> float:
 
 
 def _ticks(low: float, high: float) -> list[float]:
+    """Round ticks from at or below ``low`` to at or above ``high``."""
     step = nice_step(high - low)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 10))
-        value += step
-    return ticks
+    first = math.floor(low / step + 1e-9)
+    last = math.ceil(high / step - 1e-9)
+    return [round(n * step, 10) for n in range(first, last + 1)]
 
 
 @dataclass(frozen=True)
@@ -201,7 +198,7 @@ def network_map(
     span_x = max((max(longitudes) - min(longitudes)) * shrink, 1e-6)
     span_y = max(max(latitudes) - min(latitudes), 1e-6)
     scale = (width - 2 * margin) / span_x
-    height = int(round(span_y * scale + 2 * margin))
+    height = round(span_y * scale + 2 * margin)
 
     def place(bus: BusPoint) -> PlacedBus:
         return PlacedBus(

@@ -61,7 +61,8 @@ async def checked_form(request: Request) -> FormData:
     form = await request.form()
     sent = form.get(CSRF_FIELD)
     seed = _seed(request)
-    if seed is None or not isinstance(sent, str) or not hmac.compare_digest(sent, _token_from(seed)):
+    matches = isinstance(sent, str) and seed is not None
+    if not matches or not hmac.compare_digest(str(sent), _token_from(str(seed))):
         raise CsrfRefused(
             "this form could not be accepted: it is out of date or did not come from this "
             "site. Reload the page and try again."

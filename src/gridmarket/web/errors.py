@@ -20,9 +20,8 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gridmarket.access.errors import AccessError, NotAuthenticated
 from gridmarket.access.models import TokenKind
@@ -139,7 +138,8 @@ def _invalid_request_page(request: Request, error: RequestValidationError) -> Re
     return error_page(request, 400, _sentence(f"the address is not valid ({problems})"))
 
 
-def _csrf_page(request: Request, error: CsrfRefused) -> Response:
+def _csrf_page(request: Request, error: Exception) -> Response:
+    assert isinstance(error, CsrfRefused)
     return error_page(request, 403, _sentence(str(error)))
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
@@ -110,6 +111,17 @@ _FRIENDLY = {
 }
 
 
+def _message(item: ErrorDetails) -> str:
+    limits = item.get("ctx", {})
+    if item["type"] == "string_too_short":
+        if item.get("input") in ("", None):
+            return _FRIENDLY["missing"]
+        return f"enter at least {limits.get('min_length')} characters"
+    if item["type"] == "string_too_long":
+        return f"enter at most {limits.get('max_length')} characters"
+    return _FRIENDLY.get(item["type"], item["msg"].removeprefix("Value error, "))
+
+
 def validation_problems(error: ValidationError) -> dict[str, str]:
     """Field → message for a form model's validation errors (``form`` for whole-form ones).
 
@@ -124,8 +136,5 @@ def validation_problems(error: ValidationError) -> dict[str, str]:
             field = f"{location[0]}[{location[1] + 1}]"
         else:
             field = str(location[0])
-        message = _FRIENDLY.get(item["type"], item["msg"].removeprefix("Value error, "))
-        if item["type"] == "string_too_short" and item.get("ctx", {}).get("min_length") == 1:
-            message = _FRIENDLY["missing"]
-        problems.setdefault(field, message)
+        problems.setdefault(field, _message(item))
     return problems

@@ -55,10 +55,23 @@ def _money(value: Decimal | None) -> str:
     return f"${value:,.2f}" if value is not None else ""
 
 
+ACRONYMS = frozenset({"iso", "sc", "scid", "ra", "hvdc", "eft", "dlap", "ngr", "rmr", "uaa"})
+
+
 def _words(value: object) -> str:
-    """``IN_CERTIFICATION`` → ``In certification``."""
-    text = str(getattr(value, "value", value)).replace("_", " ").lower()
+    """``IN_CERTIFICATION`` → ``In certification``; ``ISO_METERED`` → ``ISO metered``."""
+    words = str(getattr(value, "value", value)).replace("_", " ").lower().split(" ")
+    text = " ".join(w.upper() if w in ACRONYMS else w for w in words)
     return text[:1].upper() + text[1:]
+
+
+def _size(size_bytes: int) -> str:
+    """A file size people read: ``512 bytes``, ``14.2 KB``, ``3.1 MB``."""
+    if size_bytes < 1024:
+        return f"{size_bytes} bytes"
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.1f} KB"
+    return f"{size_bytes / (1024 * 1024):.1f} MB"
 
 
 def _quantity(value: Decimal | float | None) -> str:
@@ -68,7 +81,12 @@ def _quantity(value: Decimal | float | None) -> str:
 
 
 TEMPLATES.env.filters.update(
-    market_time=_market_time, day=_day, money=_money, words=_words, quantity=_quantity
+    market_time=_market_time,
+    day=_day,
+    money=_money,
+    words=_words,
+    quantity=_quantity,
+    size=_size,
 )
 
 
@@ -94,6 +112,7 @@ def render(
         "notice": unquote(notice) if notice else None,
         "csrf_token": csrf_token(request),
         "timezone": MarketCalendar(parameters).timezone,
+        "market": parameters,
     }
     response = TEMPLATES.TemplateResponse(
         request, template, {**frame, **context}, status_code=status_code
@@ -143,6 +162,18 @@ def safe_next(url: str | None) -> str:
     return "/"
 
 
-def attachment(filename: str) -> str:
-    """A Content-Disposition header value that downloads ``filename`` whatever its characters."""
-    return f"attachment; filename*=UTF-8''{quote(filename)}"
+def download(content: bytes, content_type: str, filename: str) -> Response:
+    """A stored file as a download, whatever the characters of its name.
+
+    Example::
+
+        return download(document.content, document.content_type, document.filename)
+    """
+    return Response(
+        content=content,
+        media_type=content_type,
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

@@ -102,7 +102,8 @@ def register(
     if password != repeated:
         errors["password_again"] = "the two passwords are not the same"
     try:
-        registration = Registration(**values, password=password if isinstance(password, str) else "")
+        typed = password if isinstance(password, str) else ""
+        registration = Registration(**values, password=typed)
     except ValidationError as error:
         errors = {**validation_problems(error), **errors}
     if registration is not None and not errors:

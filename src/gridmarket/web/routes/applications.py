@@ -9,6 +9,7 @@ checks who may do it; a refusal is shown above the form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -18,14 +19,14 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from gridmarket.access.models import Person, Role, RoleGrant
 from gridmarket.access.policy import Action, authorize
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.config import MarketParameters
-from gridmarket.errors import InvalidInput, NotFound
+from gridmarket.errors import Conflict, InvalidInput, NotFound
 from gridmarket.participants import applications, certification, checklist, lifecycle
 from gridmarket.participants.applications import ApplicationForm
 from gridmarket.participants.checklist import DONE, CheckKind
@@ -53,7 +54,7 @@ from gridmarket.web.forms import (
     text,
     validation_problems,
 )
-from gridmarket.web.rendering import attachment, render, see_other
+from gridmarket.web.rendering import download, render, see_other
 from gridmarket.web.viewer import Viewer, ViewerDep
 
 router = APIRouter(include_in_schema=False)
@@ -121,7 +122,9 @@ class ChecklistRow:
     iso_may_review: bool
 
 
-def _checklist_rows(session: Session, viewer: Viewer, application: ScApplication) -> list[ChecklistRow]:
+def _checklist_rows(
+    session: Session, viewer: Viewer, application: ScApplication
+) -> list[ChecklistRow]:
     # Forms are offered only where the service would accept them; the service still decides.
     in_certification = application.scheduling_coordinator.status == ScStatus.IN_CERTIFICATION
     applicant = not viewer.is_iso and viewer.may(Action.SUBMIT_APPLICATION)
@@ -213,9 +216,8 @@ def _application_page(
 def queue(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
     """The ISO's application queue; an applicant is taken to its own application."""
     if not viewer.is_iso:
-        target = (
-            f"/applications/{viewer.application_id}" if viewer.application_id else "/applications/new"
-        )
+        own = viewer.application_id
+        target = f"/applications/{own}" if own else "/applications/new"
         return RedirectResponse(target, status_code=303)
     authorize(viewer.principal, Action.REVIEW_APPLICATION)
     return render(
@@ -237,8 +239,8 @@ def _form_values(form: FormData) -> dict[str, Any]:
 
 
 def _parse_application_form(values: dict[str, Any]) -> ApplicationForm | dict[str, str]:
-    fields = {k: v for k, v in values.items() if v is not None and v != ""}
-    if not values.get("uses_scheduling_agent"):
+    fields = dict(values)
+    if not values.get("uses_scheduling_agent") or not values.get("scheduling_agent_name"):
         fields.pop("scheduling_agent_name", None)
     try:
         return ApplicationForm(**fields)
@@ -275,6 +277,9 @@ def new_application(request: Request, viewer: ViewerDep) -> Response:
     if viewer.application_id is not None:
         return RedirectResponse(f"/applications/{viewer.application_id}", status_code=303)
     authorize(viewer.principal, Action.SUBMIT_APPLICATION)
+    if not viewer.is_applicant:
+        # The service refuses the form of a non-applicant; say so before it is filled in.
+        raise Conflict("only an applicant organisation can apply to become an SC")
     values = {"legal_name": viewer.organisation_name, "scid_choices": ["", "", ""]}
     return _form_page(request, viewer, values, {})
 
@@ -385,7 +390,7 @@ def _act(
     viewer: Viewer,
     parameters: MarketParameters,
     application_id: int,
-    work: Any,
+    work: Callable[[], object],
     notice: str,
 ) -> Response:
     outcome = attempt(session, work)
@@ -539,9 +544,7 @@ def withdraw(
         viewer,
         parameters,
         application_id,
-        lambda: applications.withdraw_application(
-            session, viewer.principal, application_id, clock
-        ),
+        lambda: applications.withdraw_application(session, viewer.principal, application_id, clock),
         "Application withdrawn.",
     )
 
@@ -549,7 +552,7 @@ def withdraw(
 def _store_files(
     session: Session,
     viewer: Viewer,
-    files: list[Any],
+    files: list[UploadFile],
     parameters: MarketParameters,
     at: datetime,
 ) -> list[Document]:
@@ -661,9 +664,7 @@ def record_agreement(
             clock,
         )
 
-    return _act(
-        request, session, viewer, parameters, application_id, record, "Agreement recorded."
-    )
+    return _act(request, session, viewer, parameters, application_id, record, "Agreement recorded.")
 
 
 @router.post("/applications/{application_id}/certify")
@@ -701,9 +702,5 @@ def download_evidence(
     item = checklist.checklist_item(session, application, code)
     for document in item.evidence:
         if document.id == document_id:
-            return Response(
-                content=document.content,
-                media_type=document.content_type,
-                headers={"Content-Disposition": attachment(document.filename)},
-            )
+            return download(document.content, document.content_type, document.filename)
     raise NotFound(f"no evidence {document_id} for {code}", field="document_id")

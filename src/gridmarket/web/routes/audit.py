@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -63,7 +64,7 @@ def _audit_page(
         "filters": filters,
         "verification": verification,
         "bad_dates": [n for n in ("since", "until") if filters[n] and _day(filters[n]) is None],
-        "query": "&".join(f"{k}={v}" for k, v in filters.items() if v),
+        "query": urlencode({name: value for name, value in filters.items() if value}),
     }
     return render(request, "audit.html", context, viewer=viewer)
 

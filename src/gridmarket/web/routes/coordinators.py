@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Any
 
@@ -57,7 +58,9 @@ def registry_page(request: Request, viewer: ViewerDep, session: SessionDep) -> R
     return render(request, "coordinators.html", {"coordinators": coordinators}, viewer=viewer)
 
 
-def _visible_coordinator(session: Session, viewer: Viewer, coordinator_id: int) -> SchedulingCoordinator:
+def _visible_coordinator(
+    session: Session, viewer: Viewer, coordinator_id: int
+) -> SchedulingCoordinator:
     coordinator = session.get(SchedulingCoordinator, coordinator_id)
     if coordinator is None:
         raise NotFound(f"no scheduling coordinator {coordinator_id}", field="coordinator_id")
@@ -99,6 +102,7 @@ def _coordinator_page(
         "problem": problem,
         "problem_form": form_name,
         "this_year": calendar.trade_date_of(clock.now()).year,
+        "officer_due_text": calendar.officer_certification_due(2000).strftime("%-d %B"),
     }
     return render(
         request,
@@ -130,7 +134,7 @@ def _file(
     clock: Clock,
     coordinator_id: int,
     form_name: str,
-    work: Any,
+    work: Callable[[], object],
     notice: str,
 ) -> Response:
     _visible_coordinator(session, viewer, coordinator_id)

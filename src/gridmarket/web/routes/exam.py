@@ -61,9 +61,8 @@ def _exam_page(
     attempts = _attempts(session, application)
     open_attempt = started
     if open_attempt is None:
-        mine = [
-            a for a in attempts if a.submitted_at is None and a.person_id == viewer.principal.person_id
-        ]
+        taker = viewer.principal.person_id
+        mine = [a for a in attempts if a.submitted_at is None and a.person_id == taker]
         if mine:
             open_attempt = (mine[-1], _questions(mine[-1], parameters))
     context: dict[str, Any] = {

@@ -50,7 +50,9 @@ def _label(deadline: Deadline) -> str:
     return f"{label} for HE{deadline.hour_ending:02d}" if deadline.hour_ending else label
 
 
-def day_ahead_deadlines(calendar: MarketCalendar, now: datetime) -> tuple[date, list[ShownDeadline]]:
+def day_ahead_deadlines(
+    calendar: MarketCalendar, now: datetime
+) -> tuple[date, list[ShownDeadline]]:
     """The next trade date whose day-ahead deadlines are still ahead, and those deadlines."""
     today = calendar.trade_date_of(now)
     for ahead in (1, 2):

@@ -44,7 +44,11 @@ def resources_page(
     return render(
         request,
         "resources.html",
-        {"page": page, "types": list(ResourceType), "type": type},
+        {
+            "page": page,
+            "types": list(ResourceType),
+            "type": resource_type.value if resource_type else "",
+        },
         viewer=viewer,
     )
 

@@ -24,11 +24,15 @@ def network_page(request: Request, viewer: OptionalViewer, session: SessionDep) 
     """The grid on a map (public: the same data as ``GET /api/v1/pricing-nodes``)."""
     model = session.scalars(select(NetworkModel).order_by(NetworkModel.id)).first()
     nodes = list_pricing_nodes(session)
-    located = [n for n in nodes if n.latitude is not None and n.longitude is not None]
     buses = [
-        BusPoint(n.bus_number, f"{n.name} (bus {n.bus_number}, {n.base_kv:g} kV)", n.area,
-                 n.latitude, n.longitude)
-        for n in located
+        BusPoint(
+            n.bus_number,
+            f"{n.name} (bus {n.bus_number}, {n.base_kv:g} kV)",
+            n.area,
+            n.latitude,
+            n.longitude,
+        )
+        for n in nodes
         if n.latitude is not None and n.longitude is not None
     ]
     links: list[Link] = []
@@ -38,10 +42,14 @@ def network_page(request: Request, viewer: OptionalViewer, session: SessionDep) 
             links.append(Link(branch.uid, branch.from_bus, branch.to_bus, kind))
         for line in session.scalars(select(DcLine).where(DcLine.network_model_id == model.id)):
             links.append(
-                Link(f"{line.uid} (HVDC, {line.max_flow_mw:,.0f} MW)", line.from_bus, line.to_bus,
-                     "hvdc")
+                Link(
+                    f"{line.uid} (HVDC, {line.max_flow_mw:,.0f} MW)",
+                    line.from_bus,
+                    line.to_bus,
+                    "hvdc",
+                )
             )
-    drawing = network_map(buses, links, unplaced_buses=len(nodes) - len(located))
+    drawing = network_map(buses, links, unplaced_buses=len(nodes) - len(buses))
     areas = sorted({b.area for b in buses})
     return render(
         request,

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from gridmarket.access import tokens
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
+from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
 from gridmarket.web.csrf import checked_form
 from gridmarket.web.forms import Problem, attempt, parse_int, text
@@ -28,6 +29,7 @@ def _tokens_page(
     session: Session,
     viewer: Viewer,
     parameters: MarketParameters,
+    clock: Clock,
     *,
     created: tokens.IssuedToken | None = None,
     problem: Problem | None = None,
@@ -40,6 +42,7 @@ def _tokens_page(
         "problem": problem,
         "values": values or {"name": "", "lifetime_days": str(DEFAULT_LIFETIME_DAYS)},
         "max_lifetime_days": parameters.access.max_token_lifetime_days,
+        "now": clock.now(),
         "api_base": base + "api/v1",
         "connectivity_url": f"{base}api/v1/applications/{viewer.application_id}/connectivity-test"
         if viewer.application_id is not None and not viewer.is_iso
@@ -56,10 +59,14 @@ def _tokens_page(
 
 @router.get("/tokens")
 def tokens_page(
-    request: Request, viewer: ViewerDep, session: SessionDep, parameters: ParametersDep
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    parameters: ParametersDep,
+    clock: ClockDep,
 ) -> Response:
     """The person's API tokens, newest first."""
-    return _tokens_page(request, session, viewer, parameters)
+    return _tokens_page(request, session, viewer, parameters, clock)
 
 
 @router.post("/tokens")
@@ -86,8 +93,10 @@ def create_token(
         ),
     )
     if isinstance(outcome, Problem):
-        return _tokens_page(request, session, viewer, parameters, problem=outcome, values=values)
-    response = _tokens_page(request, session, viewer, parameters, created=outcome)
+        return _tokens_page(
+            request, session, viewer, parameters, clock, problem=outcome, values=values
+        )
+    response = _tokens_page(request, session, viewer, parameters, clock, created=outcome)
     response.headers["Cache-Control"] = "no-store"  # The secret must not stay in a cache.
     return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -19,7 +20,7 @@ from gridmarket.resources.models import TransferDocumentSlot, TransferStatus
 from gridmarket.resources.transfer_rules import SLOT_TITLES
 from gridmarket.web.csrf import checked_form
 from gridmarket.web.forms import Problem, attempt, text
-from gridmarket.web.rendering import attachment, render, see_other
+from gridmarket.web.rendering import download, render, see_other
 from gridmarket.web.viewer import Viewer, ViewerDep
 
 router = APIRouter(include_in_schema=False)
@@ -36,7 +37,11 @@ def transfers_page(
     return render(
         request,
         "transfers.html",
-        {"transfers": rows, "statuses": list(TransferStatus), "status": status},
+        {
+            "transfers": rows,
+            "statuses": list(TransferStatus),
+            "status": chosen.value if chosen else "",
+        },
         viewer=viewer,
     )
 
@@ -83,11 +88,7 @@ def download_letter(
 ) -> Response:
     """The PDF in one document slot of a transfer."""
     document = transfer_documents.transfer_document(session, viewer.principal, transfer_id, slot)
-    return Response(
-        content=document.content,
-        media_type=document.content_type,
-        headers={"Content-Disposition": attachment(document.filename)},
-    )
+    return download(document.content, document.content_type, document.filename)
 
 
 def _decide(
@@ -95,7 +96,7 @@ def _decide(
     session: Session,
     viewer: Viewer,
     transfer_id: int,
-    work: Any,
+    work: Callable[[], object],
     notice: str,
 ) -> Response:
     outcome = attempt(session, work)
@@ -148,5 +149,3 @@ def reject(
         ),
         "Transfer rejected.",
     )
-
-
