@@ -17,6 +17,7 @@ from gridmarket.clearing.inputs import (
     Storage,
     UnitOffers,
     VirtualBids,
+    select_periods,
 )
 from gridmarket.clearing.result import ClearingResult
 from gridmarket.clearing.ruc import RucResult, clear_residual_unit_commitment
@@ -41,4 +42,5 @@ __all__ = [
     "VirtualBids",
     "clear_day_ahead",
     "clear_residual_unit_commitment",
+    "select_periods",
 ]

@@ -109,7 +109,7 @@ def read_binding(cm: ClearingModel, outcome: SolveOutcome) -> pl.DataFrame:
     """
     inp = cm.input
     hours = inp.periods.hours
-    frames: list[pl.DataFrame] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
 
     def add(family: str, rows: IntArray, names: np.ndarray) -> None:
         dual = values(outcome.row_dual, rows)
@@ -118,12 +118,9 @@ def read_binding(cm: ClearingModel, outcome: SolveOutcome) -> pl.DataFrame:
         if not hit[0].size:
             return
         period = hit[period_axis]
-        frames.append(pl.DataFrame({
-            "family": [family] * period.size,
-            "element": names[hit[0]].astype(str) if rows.ndim > 1 else ["SYSTEM"] * period.size,
-            "period": period.astype(np.int64),
-            "shadow_price": dual[hit] / hours[period],
-        }))
+        element = names[hit[0]] if rows.ndim > 1 else np.full(period.size, "SYSTEM")
+        parts.append((np.full(period.size, family), element.astype(str),
+                      period.astype(np.int64), dual[hit] / hours[period]))
 
     add("power_balance", cm.network.balance_rows, np.array(["SYSTEM"]))
     add("branch", cm.network.branch_rows, inp.network.branch_ids[cm.network.monitored])
@@ -133,10 +130,13 @@ def read_binding(cm: ClearingModel, outcome: SolveOutcome) -> pl.DataFrame:
                 inp.reserves.zone_ids)
     for name in LIMIT_FAMILIES:
         add(f"unit_{name}", cm.units.rows[name], inp.units.unit_ids)
-    if not frames:
-        return pl.DataFrame(schema={"family": pl.String, "element": pl.String,
-                                    "period": pl.Int64, "shadow_price": pl.Float64})
-    return pl.concat(frames)
+    columns = zip(*parts, strict=True) if parts else ((), (), (), ())
+    family, element, period, price = (np.concatenate(c) if parts else np.zeros(0)
+                                      for c in columns)
+    return pl.DataFrame({"family": family, "element": element, "period": period,
+                         "shadow_price": price},
+                        schema={"family": pl.String, "element": pl.String,
+                                "period": pl.Int64, "shadow_price": pl.Float64})
 
 
 def read_result(cm: ClearingModel, dc: DcNetwork, outcome: SolveOutcome,

@@ -7,6 +7,9 @@ integrality in place (pricing runs, dispatch intervals) instead of rebuilding.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,6 +47,34 @@ class SolveOutcome:
 
 
 _INF = highspy.kHighsInf
+_banner_lock = threading.Lock()
+_banner_suppressed = False
+
+
+def quiet_highs() -> highspy.Highs:
+    """A silent HiGHS instance.
+
+    The first instance of a process prints a banner on the C-level stdout before
+    any option can be set (which would corrupt JSON printed by a command), so it
+    is created with file descriptor 1 pointed at /dev/null.
+    """
+    global _banner_suppressed
+    with _banner_lock:
+        if not _banner_suppressed:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "w") as devnull:
+                    os.dup2(devnull.fileno(), 1)
+                    highs = highspy.Highs()
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_suppressed = True
+        else:
+            highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 class HighsSession:
@@ -68,8 +99,7 @@ class HighsSession:
         threads: int | None = None,
     ) -> None:
         self.model = model
-        self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = quiet_highs()
         self.highs.setOptionValue("mip_rel_gap", float(mip_gap))
         self.time_limit_seconds = float(time_limit_seconds)
         if threads is not None:
@@ -88,8 +118,7 @@ class HighsSession:
         self.sync()
         twin = object.__new__(HighsSession)
         twin.model, twin.time_limit_seconds = self.model, self.time_limit_seconds
-        twin.highs = highspy.Highs()
-        twin.highs.setOptionValue("output_flag", False)
+        twin.highs = quiet_highs()
         for name in ("mip_rel_gap", "threads"):
             twin.highs.setOptionValue(name, self.highs.getOptionValue(name)[1])
         self._check(twin.highs.passModel(self.highs.getLp()), "passModel")
@@ -244,6 +273,10 @@ class HighsSession:
         idx, values, _ = _triple(index, cost, cost)
         if idx.size:
             self._check(self.highs.changeColsCost(idx.size, idx, values), "changeColsCost")
+
+    def set_objective_offset(self, offset: float) -> None:
+        """Change the objective's constant term."""
+        self._check(self.highs.changeObjectiveOffset(float(offset)), "changeObjectiveOffset")
 
     def set_coefficients(self, rows: npt.ArrayLike, cols: npt.ArrayLike,
                          values: npt.ArrayLike) -> None:

@@ -4,7 +4,12 @@ Variables and constraints are added as whole numpy-shaped blocks (one per
 family: unit outputs, ramp rows, ...), and coefficients as broadcast
 ``(rows, cols, values)`` triples, so a formulation never loops over units or
 periods in Python. Index ``-1`` marks an absent row or column (a masked-out
-element); terms touching it are dropped.
+element); terms touching it are dropped. Columns added with ``constant=True``
+whose bounds fix them (``lower == upper``) are constants: their terms move
+into the row bounds instead of the matrix, so the numbers they carry (a unit's
+Pmax times a fixed commitment) stay bounds that can be changed in place. Only
+columns that are fixed for structural reasons should be (a dispatch run's
+commitment): whether a term is in the matrix then never depends on the data.
 
 Example::
 
@@ -41,6 +46,8 @@ class LinearModel:
         self._row_lower: list[FloatArray] = []
         self._row_upper: list[FloatArray] = []
         self._terms: list[tuple[IntArray, IntArray, FloatArray]] = []
+        self._fixed_value = np.zeros(0)  # NaN where a column is not fixed
+        self._row_shift = np.zeros(0)  # Σ coefficient × value of fixed columns, per row
         self.objective_offset = 0.0
 
     def add_columns(
@@ -52,10 +59,12 @@ class LinearModel:
         cost: Any = 0.0,
         integer: Any = False,
         mask: Any = None,
+        constant: bool = False,
     ) -> IntArray:
         """Add a block of variables; returns their indices in ``shape`` (-1 where masked).
 
-        ``integer`` is a flag or a mask broadcast to ``shape``.
+        ``integer`` is a flag or a mask broadcast to ``shape``; with ``constant``,
+        the fixed ones among them are constants of the rows they enter.
         """
         keep = _mask(mask, shape)
         count = int(keep.sum())
@@ -65,6 +74,10 @@ class LinearModel:
         self._col_upper.append(_pick(upper, shape, keep))
         self._col_cost.append(_pick(cost, shape, keep))
         self._col_integer.append(np.broadcast_to(np.asarray(integer, dtype=bool), shape)[keep])
+        low, high = self._col_lower[-1], self._col_upper[-1]
+        fixed = np.where((low == high) & np.isfinite(low) & constant, low, np.nan)
+        self._fixed_value = _grown(self._fixed_value, self.n_cols + count, np.nan)
+        self._fixed_value[self.n_cols:self.n_cols + count] = fixed
         self.n_cols += count
         return index
 
@@ -83,6 +96,7 @@ class LinearModel:
         index[keep] = np.arange(self.n_rows, self.n_rows + count)
         self._row_lower.append(_pick(lower, shape, keep))
         self._row_upper.append(_pick(upper, shape, keep))
+        self._row_shift = _grown(self._row_shift, self.n_rows + count, 0.0)
         self.n_rows += count
         return index
 
@@ -93,8 +107,14 @@ class LinearModel:
             np.asarray(coefs, dtype=np.float64),
         )
         keep = (r >= 0) & (c >= 0) & (v != 0)
-        self._terms.append((r[keep].astype(np.int64), c[keep].astype(np.int64),
-                            v[keep].astype(np.float64)))
+        r, c, v = r[keep], c[keep], v[keep]  # boolean indexing copies: new, contiguous
+        value = self._fixed_value[c]
+        constant = ~np.isnan(value)
+        if constant.any():
+            np.add.at(self._row_shift, r[constant], v[constant] * value[constant])
+            variable = ~constant
+            r, c, v = r[variable], c[variable], v[variable]
+        self._terms.append((r, c, v))
 
     def columns(
         self, start: int = 0
@@ -106,8 +126,9 @@ class LinearModel:
                 else np.zeros(0, dtype=bool))
 
     def rows(self, start: int = 0) -> tuple[FloatArray, FloatArray]:
-        """Lower and upper bounds of rows from ``start`` on."""
-        return _cat(self._row_lower)[start:], _cat(self._row_upper)[start:]
+        """Lower and upper bounds of rows from ``start`` on, less the fixed columns' part."""
+        shift = self._row_shift[start:self.n_rows]
+        return _cat(self._row_lower)[start:] - shift, _cat(self._row_upper)[start:] - shift
 
     @property
     def n_term_blocks(self) -> int:
@@ -147,6 +168,15 @@ def _mask(mask: Any, shape: tuple[int, ...]) -> npt.NDArray[np.bool_]:
 def _pick(value: Any, shape: tuple[int, ...], keep: npt.NDArray[np.bool_]) -> FloatArray:
     full = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
     return np.asarray(full[keep], dtype=np.float64)
+
+
+def _grown(array: FloatArray, size: int, fill: float) -> FloatArray:
+    """``array`` with room for ``size`` entries (capacity doubles, so growth is amortised)."""
+    if size <= array.size:
+        return array
+    grown = np.full(max(size, 2 * array.size), fill)
+    grown[:array.size] = array
+    return grown
 
 
 def _cat(parts: list[FloatArray]) -> FloatArray:

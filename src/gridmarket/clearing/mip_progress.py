@@ -1,9 +1,14 @@
-"""The progress of a MIP solve over time: primal and dual bounds, hence the gap.
+"""The progress of a MIP solve over time: best known primal and dual bounds, hence the gap.
 
 HiGHS reports both bounds to a callback that it calls regularly during the
-branch and bound; :class:`MipProgress` records them against a clock started by
-the caller (the start of the market run), so "seconds to a 1 % gap" includes
-building the model and finding the first commitment.
+branch and bound; :class:`MipProgress` records the best of them against a clock
+started by the caller (the start of the market run), so "seconds to a 1 % gap"
+includes building the model and finding the first commitment.
+
+Bounds stay valid across rounds of the lazy branch loop with one exception: a
+round adds branch limits, so a solution of an earlier round may violate them.
+A dual bound stays valid (the problem only got tighter), and so does a solution
+known to respect every branch limit (:meth:`MipProgress.note_feasible`).
 
 Example::
 
@@ -23,7 +28,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class MipProgressPoint:
-    """Bounds at one moment, ``seconds`` after the clock started."""
+    """Best bounds at one moment, ``seconds`` after the clock started."""
 
     seconds: float
     primal_bound: float
@@ -39,19 +44,30 @@ class MipProgressPoint:
 
 @dataclass
 class MipProgress:
-    """Bounds of a MIP recorded over time (one round of the lazy branch loop at a time)."""
+    """Best bounds of a MIP recorded over time."""
 
     clock_start: float
     points: list[MipProgressPoint] = field(default_factory=list)
+    _primal: float = math.inf
+    _feasible_primal: float = math.inf
+    _dual: float = -math.inf
 
     def record(self, primal_bound: float, dual_bound: float) -> None:
-        """Add the bounds as they stand now."""
+        """Add the solver's bounds as they stand now (the best so far are kept)."""
+        self._primal = min(self._primal, float(primal_bound))
+        self._dual = max(self._dual, float(dual_bound))
         self.points.append(MipProgressPoint(time.perf_counter() - self.clock_start,
-                                            float(primal_bound), float(dual_bound)))
+                                            self._primal, self._dual))
+
+    def note_feasible(self, objective: float, dual_bound: float) -> None:
+        """A solution known to respect every limit, and a proven lower bound."""
+        self._feasible_primal = min(self._feasible_primal, float(objective))
+        self.record(objective, dual_bound)
 
     def restart(self) -> None:
-        """Forget earlier rounds: a new branch limit makes their bounds stale."""
-        self.points.clear()
+        """A new round with more branch limits: forget primal bounds not known feasible."""
+        self._primal = self._feasible_primal
+        self.points = [p for p in self.points if p.primal_bound >= self._feasible_primal]
 
     def seconds_to_gap(self, gap: float) -> float | None:
         """When the gap first reached ``gap`` (None if it never did)."""

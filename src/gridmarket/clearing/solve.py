@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from gridmarket.clearing.formulation.assemble import ClearingModel, build_cleari
 from gridmarket.clearing.formulation.network import add_branch_rows, violated_branches
 from gridmarket.clearing.highs_session import HighsSession, SolveOutcome
 from gridmarket.clearing.inputs import ClearingInput
-from gridmarket.clearing.linear_model import FloatArray, values
+from gridmarket.clearing.linear_model import FloatArray, IntArray, values
 from gridmarket.clearing.mip_progress import MipProgress
 from gridmarket.network.losses import LossLinearisation, linearise_losses
 from gridmarket.network.ptdf import DcNetwork
@@ -62,6 +62,12 @@ def solve_with_branch_limits(
         if progress is not None:
             # The commitment stays a good start; HiGHS repairs its dispatch.
             session.set_start(outcome.col_value)
+
+
+def respects_branch_limits(cm: ClearingModel, col_value: FloatArray) -> bool:
+    """Whether a solution's flows are within every monitored limit (rows added or not)."""
+    injection = values(col_value, cm.network.injection)
+    return not violated_branches(cm.network, injection).any()
 
 
 def screen_branch_limits(session: HighsSession, cm: ClearingModel) -> LazySolve:
@@ -120,8 +126,11 @@ class PreparedRun:
     build_seconds: float
 
 
-def prepare_run(inp: ClearingInput, *, integer: bool = True) -> PreparedRun:
+def prepare_run(inp: ClearingInput, *, integer: bool = True, stable: bool = False,
+                size: IntArray | None = None) -> PreparedRun:
     """Build the model, open a session and screen branch limits on the LP (relaxation).
+
+    ``size`` counts the identical units each unit of ``inp`` stands for.
 
     Without a given base case, the screening solve (lossless) is the base case
     for the loss factors, which are then put into the model and screened again.
@@ -134,7 +143,7 @@ def prepare_run(inp: ClearingInput, *, integer: bool = True) -> PreparedRun:
     base = inp.base_case_injection_mw
     losses = (loss_linearisation(inp, dc, base) if lossy and base is not None
               else LossLinearisation.lossless(net.n_buses, inp.periods.count))
-    cm = build_clearing_model(inp, ptdf, losses, integer=integer)
+    cm = build_clearing_model(inp, ptdf, losses, integer=integer, stable=stable, size=size)
     session = open_session(cm)
     build_seconds = time.perf_counter() - start
     screening = screen_branch_limits(session, cm)
@@ -145,3 +154,18 @@ def prepare_run(inp: ClearingInput, *, integer: bool = True) -> PreparedRun:
         screening = LazySolve(again.outcome, screening.iterations + again.iterations,
                               screening.seconds + again.seconds)
     return PreparedRun(dc, cm, session, screening, build_seconds)
+
+
+def fixed_commitment_run(inp: ClearingInput, commitment: np.ndarray, like: PreparedRun
+                         ) -> tuple[ClearingModel, HighsSession]:
+    """The LP of ``inp`` with ``commitment`` ``(unit, period)`` fixed, ready to solve.
+
+    It takes the loss linearisation and the branch limits found by ``like`` (the
+    commitment MIP of the same day), so it usually needs a single solve.
+    """
+    fixed = replace(inp, units=inp.units.with_commitment(commitment))
+    network = like.cm.network
+    cm = build_clearing_model(fixed, network.ptdf, network.losses, integer=False)
+    add_branch_rows(cm.model, cm.network, network.branch_rows >= 0)
+    cm.input = inp
+    return cm, open_session(cm)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from gridmarket.cli.access_commands import audit_app, users_app
+from gridmarket.cli.bench import bench_app
 from gridmarket.cli.credit_commands import credit_app
 from gridmarket.cli.db_commands import db_app
 from gridmarket.cli.demo import demo
@@ -43,6 +44,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
 app.add_typer(audit_app, name="audit")
 app.add_typer(users_app, name="users")
+app.add_typer(bench_app, name="bench")
 app.add_typer(credit_app, name="credit")
 app.add_typer(sc_app, name="sc")
 register_resource_commands(app)

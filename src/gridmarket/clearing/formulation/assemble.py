@@ -18,7 +18,7 @@ from gridmarket.clearing.formulation.network import NetworkBlock, add_network
 from gridmarket.clearing.formulation.reserves import ReserveBlock, add_reserves
 from gridmarket.clearing.formulation.units import UnitBlock, add_units
 from gridmarket.clearing.inputs import ClearingInput
-from gridmarket.clearing.linear_model import FloatArray, LinearModel
+from gridmarket.clearing.linear_model import FloatArray, IntArray, LinearModel
 from gridmarket.network.losses import LossLinearisation
 
 
@@ -47,27 +47,32 @@ def fixed_demand_by_bus(inp: ClearingInput) -> FloatArray:
 
 
 def build_clearing_model(
-    inp: ClearingInput, ptdf: FloatArray, losses: LossLinearisation, *, integer: bool = True
+    inp: ClearingInput, ptdf: FloatArray, losses: LossLinearisation, *, integer: bool = True,
+    stable: bool = False, size: IntArray | None = None,
 ) -> ClearingModel:
     """Build every family of the clearing model; ``integer=False`` relaxes commitment.
 
     ``ptdf`` is ``(monitored branch, bus)`` to the load-distributed reference.
+    With ``stable`` the model's structure does not depend on numbers a dispatch
+    run changes between intervals (rows that cannot bind are kept). ``size``
+    counts the identical units each unit of ``inp`` stands for.
     """
     model = LinearModel()
     network = add_network(model, inp, ptdf, losses, fixed_demand_by_bus(inp))
     with_reserves = inp.reserves is not None
     units = add_units(model, inp.units, inp.periods, inp.penalties,
-                      with_reserves=with_reserves, integer=integer)
+                      with_reserves=with_reserves, integer=integer, stable=stable, size=size)
     unit_bus = inp.network.bus_index(inp.units.bus_ids, table="UnitOffers", field="bus_ids")
     network.add_injection(model, units.output, unit_bus, sign=1.0)
     reserves = None
     if inp.reserves is not None:
         reserves = add_reserves(model, inp.units, units, inp.reserves, inp.network, inp.periods,
-                                inp.penalties)
-    demand = add_demand(model, inp.demand, inp.network, inp.periods, network)
+                                inp.penalties, stable=stable, size=size)
+    demand = add_demand(model, inp.demand, inp.network, inp.periods, network, stable=stable)
     virtual = None
     if inp.virtual_bids is not None:
-        virtual = add_virtual_bids(model, inp.virtual_bids, inp.network, inp.periods, network)
+        virtual = add_virtual_bids(model, inp.virtual_bids, inp.network, inp.periods, network,
+                                   stable=stable)
     storage = None
     if inp.storage is not None:
         storage = add_storage(model, inp.storage, inp.network, inp.periods, network)

@@ -42,12 +42,12 @@ class StorageBlock:
 
 
 def add_demand(model: LinearModel, demand: DemandBids, network: Network, periods: Periods,
-               net: NetworkBlock) -> DemandBlock:
-    """Add price-sensitive demand segments."""
+               net: NetworkBlock, *, stable: bool = False) -> DemandBlock:
+    """Add price-sensitive demand segments (all of them with ``stable``, even empty ones)."""
     served = model.add_columns(
         demand.bid_mw.shape, upper=demand.bid_mw,
         cost=-demand.bid_price_usd_per_mwh * periods.hours[None, :, None],
-        mask=demand.bid_mw > 0,
+        mask=None if stable else demand.bid_mw > 0,
     )
     bus = network.bus_index(demand.bus_ids, table="DemandBids", field="bus_ids")
     net.add_injection(model, served, bus, sign=-1.0)
@@ -55,13 +55,13 @@ def add_demand(model: LinearModel, demand: DemandBids, network: Network, periods
 
 
 def add_virtual_bids(model: LinearModel, bids: VirtualBids, network: Network, periods: Periods,
-                     net: NetworkBlock) -> VirtualBlock:
+                     net: NetworkBlock, *, stable: bool = False) -> VirtualBlock:
     """Add virtual supply (injection) and virtual demand (withdrawal) segments."""
     side = np.where(bids.is_supply, 1.0, -1.0)[:, None, None]
     award = model.add_columns(
         bids.bid_mw.shape, upper=bids.bid_mw,
         cost=side * bids.bid_price_usd_per_mwh * periods.hours[None, :, None],
-        mask=bids.bid_mw > 0,
+        mask=None if stable else bids.bid_mw > 0,
     )
     bus = network.bus_index(bids.bus_ids, table="VirtualBids", field="bus_ids")
     supply = bids.is_supply

@@ -92,16 +92,30 @@ def add_reserves(
     network: Network,
     periods: Periods,
     penalties: Penalties,
+    *,
+    stable: bool = False,
+    size: IntArray | None = None,
 ) -> ReserveBlock:
-    """Add awards, their coupling with commitment and energy, and the requirements."""
-    n, nt, hours = units.n_units, periods.count, periods.hours
-    limit = award_limit_mw(units, reserves)
-    award = model.add_columns((n, nt, N_PRODUCTS), upper=limit,
-                              cost=units.reserve_price_usd_per_mw * hours[None, :, None],
-                              mask=limit > 0)
+    """Add awards, their coupling with commitment and energy, and the requirements.
 
+    With ``stable``, every award and requirement exists even where it is zero
+    (see :func:`~gridmarket.clearing.formulation.units.add_units`).
+    """
+    n, nt, hours = units.n_units, periods.count, periods.hours
+    copies = np.ones(n) if size is None else np.asarray(size, dtype=np.float64)
+    limit = award_limit_mw(units, reserves)
+    award = model.add_columns((n, nt, N_PRODUCTS), upper=limit * copies[:, None, None],
+                              cost=units.reserve_price_usd_per_mw * hours[None, :, None],
+                              mask=None if stable else limit > 0)
+
+    # Awards of a unit that is off: ruled out by its capacity rows, except for a
+    # quick-start unit (offline non-spinning room) and for merged identical units,
+    # where only u of them are on, each within its own limit.
     online_only = np.zeros((n, 1, N_PRODUCTS), dtype=bool)
     online_only[:, 0, RU] = online_only[:, 0, SP] = units.quick_start
+    merged = copies > 1
+    online_only[merged, 0, :] = True
+    online_only[merged & units.quick_start, 0, NS] = False
     online_rows = model.add_rows((n, nt, N_PRODUCTS), upper=0.0,
                                  mask=(award >= 0) & online_only)
     model.add_terms(online_rows, award, 1.0)
@@ -116,11 +130,12 @@ def add_reserves(
 
     need = cumulative_requirement(reserves)
     nz = reserves.n_zones
-    requirement_rows = model.add_rows((N_PRODUCTS, nz, nt), lower=need, mask=need > 0)
+    required = None if stable else need > 0
+    requirement_rows = model.add_rows((N_PRODUCTS, nz, nt), lower=need, mask=required)
     shortfall = model.add_columns(
         (N_PRODUCTS, nz, nt), upper=need,
         cost=penalties.reserve_shortfall_usd_per_mw[:, None, None] * hours[None, None, :],
-        mask=need > 0,
+        mask=required,
     )
     unit_bus = network.bus_index(units.bus_ids, table="UnitOffers", field="bus_ids")
     members = np.stack([network.areas_index(areas)[unit_bus] for areas in reserves.zone_areas]

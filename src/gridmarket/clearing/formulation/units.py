@@ -24,6 +24,10 @@ period, ``SU``/``SD`` start-up/shut-down ramp MW, ``u⁰``/``p⁰`` initial stat
 A unit whose commitment costs nothing and constrains nothing (Pmin 0, no
 start-up or minimum-load cost, one-period minimum up/down times, no ramp limit:
 wind and solar offered at cost) gets no binary: it is on whenever available.
+Fixed commitments are constants of their rows (see
+:mod:`~gridmarket.clearing.linear_model`). A unit standing for ``size`` identical
+units (:mod:`~gridmarket.clearing.formulation.unit_groups`) has ``u`` in
+``{0 … size}``: its per-unit numbers multiply the count.
 
 Self-schedules are price-taking: the self-scheduled MW above ``Pmin`` is
 segment 0, priced at minus the curtailment penalty of its type; the part within
@@ -174,8 +178,19 @@ def add_units(
     *,
     with_reserves: bool,
     integer: bool = True,
+    stable: bool = False,
+    size: IntArray | None = None,
 ) -> UnitBlock:
-    """Add commitment, output and segment variables with their constraints and costs."""
+    """Add commitment, output and segment variables with their constraints and costs.
+
+    ``size`` ``(unit,)`` counts identical units merged into each one (see
+    :mod:`~gridmarket.clearing.formulation.unit_groups`): ``u`` is then how many
+    of them are on, and per-unit numbers multiply it.
+
+    With ``stable``, which rows exist does not depend on numbers that may change
+    between dispatch intervals (Pmax, offers): a row that cannot bind is built
+    anyway, so new numbers always fit the same model.
+    """
     n, nt = units.n_units, periods.count
     hours = periods.hours
     p_min, p_max = units.p_min_mw, units.p_max_mw
@@ -183,17 +198,24 @@ def add_units(
     width, price = effective_segments(units, penalties)
     self_within_min = np.minimum(units.self_schedule_mw, p_min)
 
+    copies = np.ones(n) if size is None else np.asarray(size, dtype=np.float64)
     lower, upper = commitment_bounds(units, periods)
+    lower, upper = lower * copies[:, None], upper * copies[:, None]
     is_binary = integer & (lower < upper)
     commit_cost = (units.min_load_cost_usd_per_h - pen[:, None] * self_within_min) * hours
     commit = model.add_columns((n, nt), lower=lower, upper=upper, cost=commit_cost,
-                               integer=is_binary)
+                               integer=is_binary, constant=True)
     binary = np.where(lower < upper, commit, -1)
-    startup = model.add_columns((n, nt), upper=1.0, cost=units.startup_cost_usd[:, None])
-    shutdown = model.add_columns((n, nt), upper=1.0)
+    start_bounds, stop_bounds = transition_bounds(units, lower, upper, copies)
+    startup = model.add_columns((n, nt), lower=start_bounds[0], upper=start_bounds[1],
+                                cost=units.startup_cost_usd[:, None], constant=True)
+    shutdown = model.add_columns((n, nt), lower=stop_bounds[0], upper=stop_bounds[1],
+                                 constant=True)
     output = model.add_columns((n, nt))
-    segment = model.add_columns(width.shape, upper=width, cost=price * hours[None, :, None])
-    model.objective_offset += float((pen[:, None] * units.self_schedule_mw * hours).sum())
+    segment = model.add_columns(width.shape, upper=width * copies[:, None, None],
+                                cost=price * hours[None, :, None])
+    model.objective_offset += float((copies[:, None] * pen[:, None] * units.self_schedule_mw
+                                     * hours).sum())
 
     # s_k ≤ width_k·u: redundant once u is integral, but it stops the relaxation
     # from running a part-committed unit on its cheapest segment alone.
@@ -210,20 +232,21 @@ def add_units(
     model.add_terms(r[:, :, None], segment, -1.0)
 
     ns_off = offline_non_spin_mw(units, with_reserves)
-    rows["capacity"] = r = model.add_rows((n, nt), upper=ns_off)
+    rows["capacity"] = r = model.add_rows((n, nt), upper=ns_off * copies[:, None])
     model.add_terms(r, output, 1.0)
     model.add_terms(r, commit, -(p_max - ns_off))
 
     # Without regulation down, p ≥ Pmin·u already follows from the segments.
-    regulating = with_reserves and units.reserve_offer_mw[:, :, ReserveProduct.REG_DOWN] > 0
+    regulating = with_reserves and (
+        stable or units.reserve_offer_mw[:, :, ReserveProduct.REG_DOWN] > 0)
     rows["min_output"] = r = model.add_rows((n, nt), lower=0.0, mask=regulating)
     model.add_terms(r, output, 1.0)
     model.add_terms(r, commit, -p_min)
 
-    _add_capability(model, block, units)
-    _add_logic(model, block, units)
-    _add_ramps(model, block, units, periods)
-    _add_min_up_down(model, block, units)
+    _add_capability(model, block, units, stable)
+    _add_logic(model, block, units, copies)
+    _add_ramps(model, block, units, periods, stable)
+    _add_min_up_down(model, block, units, copies)
     return block
 
 
@@ -239,6 +262,24 @@ def commitment_bounds(units: UnitOffers, periods: Periods) -> tuple[FloatArray, 
     return lower.astype(np.float64), upper.astype(np.float64)
 
 
+def transition_bounds(units: UnitOffers, lower: FloatArray, upper: FloatArray,
+                      copies: FloatArray,
+                      ) -> tuple[tuple[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]:
+    """Bounds of ``v`` and ``w``: fixed where ``u`` is fixed now and before, else [0, copies].
+
+    Fixed, they are constants of the rows they enter (a dispatch run's start-ups
+    follow from its given commitment).
+    """
+    fixed = lower == upper
+    before = np.concatenate([(units.initial_on * copies)[:, None], lower[:, :-1]], axis=1)
+    known = fixed & np.concatenate([np.ones((fixed.shape[0], 1), dtype=bool), fixed[:, :-1]],
+                                   axis=1)
+    start = np.where(known, np.clip(lower - before, 0.0, None), 0.0)
+    stop = np.where(known, np.clip(before - lower, 0.0, None), 0.0)
+    most = copies[:, None]
+    return (start, np.where(known, start, most)), (stop, np.where(known, stop, most))
+
+
 def start_stop_mw(units: UnitOffers) -> tuple[FloatArray, FloatArray]:
     """The most a unit can produce when it starts (``SU``) or before it stops (``SD``)."""
     p_max = units.p_max_mw
@@ -246,13 +287,18 @@ def start_stop_mw(units: UnitOffers) -> tuple[FloatArray, FloatArray]:
             np.minimum(units.shutdown_ramp_mw[:, None], p_max))
 
 
-def _add_capability(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:
+def _add_capability(model: LinearModel, block: UnitBlock, units: UnitOffers,
+                    stable: bool) -> None:
     """Start-up and shut-down capability rows (one combined row when ``UT ≥ 2``)."""
     n, nt = block.commit.shape
     p_max = units.p_max_mw
     su, sd = start_stop_mw(units)
     has_next = np.arange(nt)[None, :] < nt - 1
-    starts_limited, stops_limited = su < p_max, (sd < p_max) & has_next
+    if stable:
+        starts_limited = np.isfinite(units.startup_ramp_mw)[:, None] & np.ones((n, nt), bool)
+        stops_limited = np.isfinite(units.shutdown_ramp_mw)[:, None] & has_next
+    else:
+        starts_limited, stops_limited = su < p_max, (sd < p_max) & has_next
     # Starting at t and stopping at t+1 needs a one-period minimum up time, so a
     # longer one lets both limits share a row (tighter than two).
     combined = (units.min_up_periods >= 2)[:, None]
@@ -276,10 +322,11 @@ def _add_capability(model: LinearModel, block: UnitBlock, units: UnitOffers) -> 
     model.add_terms(r[:, :-1], block.shutdown[:, 1:], (p_max - sd)[:, :-1])
 
 
-def _add_logic(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:
+def _add_logic(model: LinearModel, block: UnitBlock, units: UnitOffers,
+               copies: FloatArray) -> None:
     n, nt = block.commit.shape
     rhs = np.zeros((n, nt))
-    rhs[:, 0] = units.initial_on
+    rhs[:, 0] = units.initial_on * copies
     block.rows["logic"] = r = model.add_rows((n, nt), lower=rhs, upper=rhs)
     model.add_terms(r, block.commit, 1.0)
     model.add_terms(r[:, 1:], block.commit[:, :-1], -1.0)
@@ -300,7 +347,7 @@ def first_ramp_limits(units: UnitOffers, periods: Periods) -> tuple[FloatArray, 
 
 
 def _add_ramps(model: LinearModel, block: UnitBlock, units: UnitOffers,
-               periods: Periods) -> None:
+               periods: Periods, stable: bool) -> None:
     """Ramp rows; starting or stopping is bounded by ``SU``/``SD`` instead of the ramp rate.
 
     The ``Pmin`` terms are what makes them tight: a unit that stops at ``t``
@@ -313,7 +360,7 @@ def _add_ramps(model: LinearModel, block: UnitBlock, units: UnitOffers,
     p_min = units.p_min_mw
     first_up, first_down = first_ramp_limits(units, periods)
 
-    limiting = ramp_up < p_cap
+    limiting = np.isfinite(ramp_up) if stable else ramp_up < p_cap
     upper = np.zeros((n, nt))
     upper[:, 0] = first_up
     block.rows["ramp_up"] = r = model.add_rows((n, nt), upper=upper, mask=limiting)
@@ -325,7 +372,7 @@ def _add_ramps(model: LinearModel, block: UnitBlock, units: UnitOffers,
     model.add_terms(r[:, 1:], block.shutdown[:, 1:], p_min[:, :-1])
 
     # A unit may always shut down from p⁰ in the first period.
-    limiting = ramp_down < p_cap
+    limiting = np.isfinite(ramp_down) if stable else ramp_down < p_cap
     upper = np.zeros((n, nt))
     upper[:, 0] = first_down
     block.rows["ramp_down"] = r = model.add_rows((n, nt), upper=upper, mask=limiting)
@@ -339,12 +386,13 @@ def _add_ramps(model: LinearModel, block: UnitBlock, units: UnitOffers,
     model.add_terms(r, block.startup, p_min)
 
 
-def _add_min_up_down(model: LinearModel, block: UnitBlock, units: UnitOffers) -> None:
+def _add_min_up_down(model: LinearModel, block: UnitBlock, units: UnitOffers,
+                     copies: FloatArray) -> None:
     n, nt = block.commit.shape
     unit = np.arange(n)[:, None, None]
     for name, duration, transition, sign, rhs in (
         ("min_up", units.min_up_periods, block.startup, -1.0, 0.0),
-        ("min_down", units.min_down_periods, block.shutdown, 1.0, 1.0),
+        ("min_down", units.min_down_periods, block.shutdown, 1.0, copies[:, None]),
     ):
         span = int(min(duration.max(initial=1), nt))
         lag = np.arange(span)[None, None, :]
