@@ -48,7 +48,7 @@ print(json.dumps(measure_ifm(date.fromisoformat(sys.argv[1]), mip_gap=float(sys.
 # gets a derived SourceData folder: the same files linked, and a pointer table of
 # the day-ahead series with each path resolved on disk.
 EGRET_SETUP = """
-import csv, os, tempfile
+import atexit, csv, os, shutil, tempfile
 from pathlib import Path
 from gridmarket.config import get_settings
 from gridmarket.network.rts_gmlc import resolve_data_file
@@ -56,6 +56,7 @@ from gridmarket.network.rts_gmlc import resolve_data_file
 def egret_source_dir():
     source = get_settings().rts_gmlc_dir / "SourceData"
     folder = Path(tempfile.mkdtemp(prefix="egret-rts-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     for path in source.iterdir():
         if path.name != "timeseries_pointers.csv":
             os.symlink(path, folder / path.name)
