@@ -100,7 +100,9 @@ def highs_solver():
     return "highs"
 """
 
-EGRET_UC_SCRIPT = EGRET_SETUP + """
+EGRET_UC_SCRIPT = (
+    EGRET_SETUP
+    + """
 import io, json, logging, sys, time, warnings
 warnings.filterwarnings("ignore")
 logging.disable(logging.CRITICAL)
@@ -158,6 +160,7 @@ if result is not None:
     figures["objective"] = result.data["system"].get("total_cost")
 print(json.dumps(figures))
 """
+)
 
 
 def main() -> int:
@@ -166,19 +169,24 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per day (median time)")
     parser.add_argument("--gap", type=float, default=0.001, help="relative MIP gap to stop at")
     parser.add_argument("--no-egret", action="store_true", help="skip the live peer")
-    parser.add_argument("--egret-timeout", type=float, default=900.0,
-                        help="seconds allowed per Egret run")
+    parser.add_argument(
+        "--egret-timeout", type=float, default=900.0, help="seconds allowed per Egret run"
+    )
     options = parser.parse_args()
 
     run_peer = not options.no_egret and _egret_available()
-    print(f"RTS-GMLC day-ahead IFM, network + reserves, gap {options.gap:.2%}, "
-          f"median of {options.repeat} runs")
+    print(
+        f"RTS-GMLC day-ahead IFM, network + reserves, gap {options.gap:.2%}, "
+        f"median of {options.repeat} runs"
+    )
     print(f"machine: {platform.machine()}, Python {platform.python_version()}, {_cores()} cores")
     if not options.no_egret and not run_peer:
         print("Egret peer: not installed (see benchmarks/README.md); quoted figures only")
     print()
-    header = (f"{'day':11} {'case s':>7} {'build s':>8} {'to 1% s':>8} {'to 0.1% s':>9} "
-              f"{'runs to 0.1% s':>22} {'final gap':>9} {'objective $':>14}  Egret")
+    header = (
+        f"{'day':11} {'case s':>7} {'build s':>8} {'to 1% s':>8} {'to 0.1% s':>9} "
+        f"{'runs to 0.1% s':>22} {'final gap':>9} {'objective $':>14}  Egret"
+    )
     print(header)
     print("-" * len(header))
     verdicts = []
@@ -188,10 +196,13 @@ def main() -> int:
         to_gap = [r["seconds_to_0_1pct"] for r in runs if r["seconds_to_0_1pct"] is not None]
         median = statistics.median(to_gap) if len(to_gap) == len(runs) else None
         case_s, build_s = _median(runs, "case_seconds"), _median(runs, "build_seconds")
-        print(f"{day:11} {case_s:7.2f} {build_s:8.3f}"
-              f" {_median(runs, 'seconds_to_1pct'):8.1f} {_text(median):>9}"
-              f" {', '.join(_text(r['seconds_to_0_1pct']) for r in runs):>22}"
-              f" {runs[-1]['final_gap']:9.4%} {runs[-1]['objective']:14,.0f}  {peer}", flush=True)
+        print(
+            f"{day:11} {case_s:7.2f} {build_s:8.3f}"
+            f" {_median(runs, 'seconds_to_1pct'):8.1f} {_text(median):>9}"
+            f" {', '.join(_text(r['seconds_to_0_1pct']) for r in runs):>22}"
+            f" {runs[-1]['final_gap']:9.4%} {runs[-1]['objective']:14,.0f}  {peer}",
+            flush=True,
+        )
         if not all(r["consistent"] for r in runs):
             print(f"  {day}: a result failed its consistency check")
         met = median is not None and median <= TARGET_SECONDS_TO_0_1PCT
@@ -206,8 +217,12 @@ def main() -> int:
 
 
 def _ours(day: str, gap: float) -> dict[str, object]:
-    completed = subprocess.run([sys.executable, "-c", OURS_SCRIPT, day, str(gap)],
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", OURS_SCRIPT, day, str(gap)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     figures: dict[str, object] = json.loads(completed.stdout.strip().splitlines()[-1])
     return figures
 
@@ -231,7 +246,9 @@ def _egret(day: str, gap: float, timeout_seconds: float) -> str:
     try:
         completed = subprocess.run(
             [sys.executable, "-c", EGRET_UC_SCRIPT, day, str(gap), str(timeout_seconds)],
-            capture_output=True, text=True, timeout=timeout_seconds + 120.0,
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds + 120.0,
         )
     except subprocess.TimeoutExpired:
         return f"> {timeout_seconds:.0f} s (timed out)"
@@ -241,10 +258,12 @@ def _egret(day: str, gap: float, timeout_seconds: float) -> str:
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     if figures.get("error"):
         return f"failed after {figures['total_seconds']:.0f} s: {figures['error']}"
-    return (f"to 1% {_text(figures['seconds_to_1pct'])} s, to {gap:.1%} "
-            f"{_text(figures['seconds_to_0_1pct'])} s, total {figures['total_seconds']:.0f} s "
-            f"(parse {figures['parse_seconds']:.1f} s), gap {figures['final_gap'] or 0:.3%}, "
-            f"objective {figures.get('objective') or 0:,.0f}")
+    return (
+        f"to 1% {_text(figures['seconds_to_1pct'])} s, to {gap:.1%} "
+        f"{_text(figures['seconds_to_0_1pct'])} s, total {figures['total_seconds']:.0f} s "
+        f"(parse {figures['parse_seconds']:.1f} s), gap {figures['final_gap'] or 0:.3%}, "
+        f"objective {figures.get('objective') or 0:,.0f}"
+    )
 
 
 def _cores() -> int:

@@ -39,7 +39,9 @@ from gridmarket.cli.bench import measure_rtd
 print(json.dumps(measure_rtd(date.fromisoformat(sys.argv[1]))))
 """
 
-EGRET_ED_SCRIPT = EGRET_SETUP + """
+EGRET_ED_SCRIPT = (
+    EGRET_SETUP
+    + """
 import json, logging, statistics, sys, time, warnings
 from datetime import date, timedelta
 warnings.filterwarnings("ignore")
@@ -69,6 +71,7 @@ for _ in range(repeat):
 print(json.dumps({"median_seconds": statistics.median(seconds), "min_seconds": min(seconds),
                   "objective": result.data["system"].get("total_cost")}))
 """
+)
 
 
 def main() -> int:
@@ -85,9 +88,11 @@ def main() -> int:
     if not options.no_egret and not run_peer:
         print("Egret peer: not installed (see benchmarks/README.md); quoted figure only")
     print()
-    header = (f"{'day':11} {'intervals':>9} {'build s':>8} {'mean ms':>8} {'median ms':>9} "
-              f"{'max ms':>8} {'day s':>6} {'consistent':>10} {'short':>5}  "
-              f"Egret DC-OPF hour {PEER_HOUR}")
+    header = (
+        f"{'day':11} {'intervals':>9} {'build s':>8} {'mean ms':>8} {'median ms':>9} "
+        f"{'max ms':>8} {'day s':>6} {'consistent':>10} {'short':>5}  "
+        f"Egret DC-OPF hour {PEER_HOUR}"
+    )
     print(header)
     print("-" * len(header))
     verdicts = []
@@ -100,24 +105,33 @@ def main() -> int:
         build = statistics.median(r["build_seconds"] for r in runs)
         median = statistics.median(r["median_seconds"] for r in runs)
         longest = statistics.median(r["max_seconds"] for r in runs)
-        print(f"{day:11} {last['intervals']:9d} {build:8.3f} {1000 * mean:8.2f}"
-              f" {1000 * median:9.2f} {1000 * longest:8.2f} {total:6.2f}"
-              f" {last['consistent_intervals']:10d} {last['intervals_with_shortage']:5d}  {peer}",
-              flush=True)
-        verdicts.append(f"{day} mean {1000 * mean:.1f} ms "
-                        f"{'ok' if mean <= TARGET_MEAN_SECONDS else 'MISSED'}, day {total:.1f} s "
-                        f"{'ok' if total <= TARGET_DAY_SECONDS else 'MISSED'}")
+        print(
+            f"{day:11} {last['intervals']:9d} {build:8.3f} {1000 * mean:8.2f}"
+            f" {1000 * median:9.2f} {1000 * longest:8.2f} {total:6.2f}"
+            f" {last['consistent_intervals']:10d} {last['intervals_with_shortage']:5d}  {peer}",
+            flush=True,
+        )
+        verdicts.append(
+            f"{day} mean {1000 * mean:.1f} ms "
+            f"{'ok' if mean <= TARGET_MEAN_SECONDS else 'MISSED'}, day {total:.1f} s "
+            f"{'ok' if total <= TARGET_DAY_SECONDS else 'MISSED'}"
+        )
     print()
-    print(f"Targets: mean <= {1000 * TARGET_MEAN_SECONDS:.0f} ms, "
-          f"a day <= {TARGET_DAY_SECONDS:.0f} s: {'; '.join(verdicts)}")
-    print(f"Quoted: Egret single-period economic dispatch on this machine, {QUOTED_EGRET_SECONDS} s"
-          " (no losses, no reserves)")
+    print(
+        f"Targets: mean <= {1000 * TARGET_MEAN_SECONDS:.0f} ms, "
+        f"a day <= {TARGET_DAY_SECONDS:.0f} s: {'; '.join(verdicts)}"
+    )
+    print(
+        f"Quoted: Egret single-period economic dispatch on this machine, {QUOTED_EGRET_SECONDS} s"
+        " (no losses, no reserves)"
+    )
     return 0
 
 
 def _ours(day: str) -> dict[str, float]:
-    completed = subprocess.run([sys.executable, "-c", OURS_SCRIPT, day],
-                               capture_output=True, text=True, check=True)
+    completed = subprocess.run(
+        [sys.executable, "-c", OURS_SCRIPT, day], capture_output=True, text=True, check=True
+    )
     figures: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
     return figures
 
@@ -126,15 +140,20 @@ def _egret(day: str, timeout_seconds: float) -> str:
     try:
         completed = subprocess.run(
             [sys.executable, "-c", EGRET_ED_SCRIPT, day, str(PEER_HOUR), "10"],
-            capture_output=True, text=True, timeout=timeout_seconds)
+            capture_output=True,
+            text=True,
+            timeout=timeout_seconds,
+        )
     except subprocess.TimeoutExpired:
         return f"> {timeout_seconds:.0f} s (timed out)"
     if completed.returncode != 0 or not completed.stdout.strip():
         lines = completed.stderr.strip().splitlines() or ["no output"]
         return f"crashed: {lines[-1][:60]}"
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
-    return (f"median {1000 * figures['median_seconds']:.1f} ms "
-            f"(min {1000 * figures['min_seconds']:.1f} ms)")
+    return (
+        f"median {1000 * figures['median_seconds']:.1f} ms "
+        f"(min {1000 * figures['min_seconds']:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":
