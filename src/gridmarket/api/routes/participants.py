@@ -12,10 +12,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Request, UploadFile, status
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmarket.access.policy import Action, authorize
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, CurrentPrincipal
@@ -43,6 +41,7 @@ from gridmarket.participants.models import (
     SchedulingCoordinator,
 )
 from gridmarket.participants.notices import notices_for
+from gridmarket.participants.queries import applications_visible_to, coordinators_visible_to
 from gridmarket.participants.registration import Registration, register_applicant
 from gridmarket.participants.visibility import require_own_organisation
 
@@ -269,12 +268,7 @@ def submit_application(
 @router.get("/applications", response_model=list[ApplicationOut])
 def list_applications(principal: CurrentPrincipal, session: SessionDep) -> list[ApplicationOut]:
     """ISO certification staff see every application; an applicant sees its own."""
-    query = select(ScApplication).join(SchedulingCoordinator).order_by(ScApplication.id)
-    if not principal.is_iso:
-        query = query.where(SchedulingCoordinator.organisation_id == principal.organisation_id)
-    else:
-        authorize(principal, Action.REVIEW_APPLICATION)
-    return [_application_out(a) for a in session.scalars(query)]
+    return [_application_out(a) for a in applications_visible_to(session, principal)]
 
 
 @router.get("/applications/{application_id}", response_model=ApplicationOut, responses={404: {}})
@@ -533,10 +527,7 @@ def _visible_coordinator(
 @router.get("/scheduling-coordinators", response_model=list[CoordinatorOut])
 def list_coordinators(principal: CurrentPrincipal, session: SessionDep) -> list[CoordinatorOut]:
     """The SC registry for ISO staff; an SC's people see their own SC."""
-    query = select(SchedulingCoordinator).order_by(SchedulingCoordinator.legal_name)
-    if not principal.is_iso:
-        query = query.where(SchedulingCoordinator.organisation_id == principal.organisation_id)
-    return [_coordinator_out(c) for c in session.scalars(query)]
+    return [_coordinator_out(c) for c in coordinators_visible_to(session, principal)]
 
 
 @router.get("/scheduling-coordinators/{coordinator_id}/history", response_model=list[TransitionOut])

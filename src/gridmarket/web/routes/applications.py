@@ -17,11 +17,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData, UploadFile
 
-from gridmarket.access.models import Person, Role, RoleGrant
+from gridmarket.access.models import Person
 from gridmarket.access.policy import Action, authorize
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
@@ -31,7 +30,7 @@ from gridmarket.participants import applications, certification, checklist, life
 from gridmarket.participants.applications import ApplicationForm
 from gridmarket.participants.checklist import DONE, CheckKind
 from gridmarket.participants.documents import store_document
-from gridmarket.participants.lifecycle import ALLOWED_TRANSITIONS, PRE_CERTIFICATION
+from gridmarket.participants.lifecycle import ALLOWED_TRANSITIONS
 from gridmarket.participants.models import (
     AgreementKind,
     ChecklistItem,
@@ -39,9 +38,9 @@ from gridmarket.participants.models import (
     Document,
     EntityType,
     ScApplication,
-    SchedulingCoordinator,
     ScStatus,
 )
+from gridmarket.participants.queries import application_queue, certification_specialists
 from gridmarket.web.csrf import checked_form
 from gridmarket.web.forms import (
     Problem,
@@ -87,30 +86,6 @@ CHECK_KIND_TEXT = {
 
 
 # --- reads ---------------------------------------------------------------------------------
-
-
-def application_queue(session: Session, *, open_only: bool = False) -> list[ScApplication]:
-    """Applications, those still before certification first, by completeness due date."""
-    query = (
-        select(ScApplication)
-        .join(SchedulingCoordinator)
-        .options(selectinload(ScApplication.scheduling_coordinator))
-    )
-    if open_only:
-        query = query.where(SchedulingCoordinator.status.in_(PRE_CERTIFICATION))
-    rows = list(session.scalars(query.order_by(ScApplication.completeness_due_on)))
-    return sorted(rows, key=lambda a: a.scheduling_coordinator.status not in PRE_CERTIFICATION)
-
-
-def _certification_specialists(session: Session) -> list[Person]:
-    return list(
-        session.scalars(
-            select(Person)
-            .join(RoleGrant, RoleGrant.person_id == Person.id)
-            .where(RoleGrant.role == Role.CERTIFICATION_SPECIALIST, Person.active.is_(True))
-            .order_by(Person.display_name)
-        )
-    )
 
 
 @dataclass(frozen=True)
@@ -196,7 +171,7 @@ def _application_page(
         "can_open_certification": _may_move_to(application, ScStatus.IN_CERTIFICATION),
         "can_certify": _may_move_to(application, ScStatus.CERTIFIED),
         "can_withdraw": _may_move_to(application, ScStatus.WITHDRAWN),
-        "specialists": _certification_specialists(session) if viewer.is_iso else [],
+        "specialists": certification_specialists(session) if viewer.is_iso else [],
         "agreement_kinds": list(AgreementKind),
         "outstanding": checklist.outstanding_items(application),
     }

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
 from gridmarket.access.policy import Action, authorize
@@ -23,6 +23,7 @@ from gridmarket.participants import lifecycle, obligations
 from gridmarket.participants.documents import store_document
 from gridmarket.participants.models import Obligation, SchedulingCoordinator, Scid
 from gridmarket.participants.notices import notices_for
+from gridmarket.participants.queries import coordinators_visible_to
 from gridmarket.participants.visibility import require_own_organisation
 from gridmarket.resources import queries
 from gridmarket.resources.transfers import list_transfers
@@ -50,11 +51,7 @@ def registry_page(request: Request, viewer: ViewerDep, session: SessionDep) -> R
         if viewer.coordinator_id is None:
             raise NotFound("your organisation is not a scheduling coordinator")
         return RedirectResponse(f"/coordinators/{viewer.coordinator_id}", status_code=303)
-    coordinators = session.scalars(
-        select(SchedulingCoordinator)
-        .options(selectinload(SchedulingCoordinator.scids))
-        .order_by(SchedulingCoordinator.legal_name)
-    ).all()
+    coordinators = coordinators_visible_to(session, viewer.principal)
     return render(request, "coordinators.html", {"coordinators": coordinators}, viewer=viewer)
 
 

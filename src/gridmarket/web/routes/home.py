@@ -18,11 +18,10 @@ from gridmarket.network.models import Branch, NetworkModel
 from gridmarket.participants import checklist
 from gridmarket.participants.models import ScApplication, SchedulingCoordinator
 from gridmarket.participants.notices import notices_for
-from gridmarket.participants.queries import registry
+from gridmarket.participants.queries import application_queue, registry
 from gridmarket.resources.models import PricingNode, Resource, TransferStatus
 from gridmarket.resources.transfers import list_transfers
 from gridmarket.web.rendering import render
-from gridmarket.web.routes.applications import application_queue
 from gridmarket.web.viewer import OptionalViewer, Viewer
 
 router = APIRouter(include_in_schema=False)
