@@ -184,7 +184,6 @@ class ClearingRules(_Group):
     regulation_shortfall_penalty: Decimal = Decimal("1000")
     spinning_shortfall_penalty: Decimal = Decimal("800")
     non_spinning_shortfall_penalty: Decimal = Decimal("600")
-    ghg_price_usd_per_mwh: Decimal = Decimal("0")
     mip_gap: float = 0.001
     time_limit_seconds: float = 600.0
     lossless: bool = False
