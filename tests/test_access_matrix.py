@@ -27,10 +27,12 @@ from gridmarket.access.models import Role
 from gridmarket.access.principal import load_principal
 from gridmarket.access.tokens import create_api_token
 from gridmarket.api.app import create_app
+from gridmarket.bidding.models import Bid, BidStatus
+from gridmarket.bidding.schema import BidKind, MarketType
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
 from gridmarket.participants.loss_eligibility import apply_for_loss_eligibility
-from gridmarket.participants.models import EntityType, ExamAttempt, ScApplication
+from gridmarket.participants.models import EntityType, ExamAttempt, ScApplication, Scid
 from gridmarket.resources.transfers import TransferRequest, submit_transfer
 from gridmarket.resources.uploads import UploadedFile
 
@@ -45,6 +47,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/registrations"),
+    ("GET", "/api/v1/prices"),
 }
 
 
@@ -60,6 +63,7 @@ class World:
     resource_id: str
     transfer_id: int
     loss_application_id: int
+    bid_id: int
     headers_by_role: dict[Role, dict[str, str]]
     owner_headers: dict[str, str]
 
@@ -137,6 +141,7 @@ def _build(session: Session, world_factory: Callable[[Session], AccessWorld]) ->
         documents=[UploadedFile("etc.pdf", TINY_PDF)],
         clock=FixedClock(NOW),
     )
+    bid = _bid_of(session, scid_a)
     headers = {}
     for role in SC_ROLES:
         person_b = world.person(org_b, role, scids=(scid_b,))
@@ -153,9 +158,22 @@ def _build(session: Session, world_factory: Callable[[Session], AccessWorld]) ->
         resource_id=resource.resource_id,
         transfer_id=transfer.id,
         loss_application_id=loss.id,
+        bid_id=bid.id,
         headers_by_role=headers,
         owner_headers={"Authorization": f"Bearer {token_a.secret}"},
     )
+
+
+def _bid_of(session: Session, scid: Scid) -> Bid:
+    content = '{"kind": "ENERGY", "resource": "X", "hours": [{"hour": 1, "self_schedule_mw": "1", '
+    content += '"self_schedule_type": "PT"}]}'
+    bid = Bid(scid_id=scid.id, kind=BidKind.ENERGY, market=MarketType.DAM,
+              trade_date=date(2020, 7, 15), location="X", variant="", hours_mask=2,
+              active_hours_mask=2, status=BidStatus.CONDITIONALLY_VALID, raw_json=content,
+              clean_json=content, created_at=NOW, status_changed_at=NOW)
+    session.add(bid)
+    session.flush()
+    return bid
 
 
 @pytest.fixture
@@ -194,6 +212,8 @@ def _path_values(world: World, path: str) -> dict[str, object]:
         "slot": "NEW_SC_ACCEPTANCE_LETTER",
         "trade_date": "2020-07-15",
         "security_id": 1,
+        "bid_id": world.bid_id,
+        "run_id": 1,
     }
 
 
@@ -270,6 +290,8 @@ def _request_kwargs(method: str, path: str, world: World) -> dict[str, object]:
     }
     if path in forms:
         return forms[path]
+    if path.startswith("/api/v1/market-runs/{run_id}/") and method == "GET":
+        return {"params": {"scid": world.scid}}  # A's SCID, asked for by B
     if path in bodies and method in {"POST", "PUT", "PATCH"}:
         return {"json": bodies[path]}
     return {}

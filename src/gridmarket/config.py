@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -260,6 +260,9 @@ class Settings(BaseSettings):
     """Optional JSON file with market parameters overriding the defaults."""
     market: MarketParameters = MarketParameters()
     environment: Literal["development", "test", "production"] = "development"
+    fixed_clock: datetime | None = None
+    """Freeze the server's clock at this instant (timezone-aware, e.g.
+    ``2020-07-14T15:00:00Z``): for demos, replays and benchmarks. Unset: the system clock."""
 
     def market_parameters(self) -> MarketParameters:
         """The effective market parameters: defaults, then env, then ``market_file``."""

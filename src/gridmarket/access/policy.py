@@ -85,6 +85,11 @@ class Action(enum.StrEnum):
     # Credit.
     MANAGE_CREDIT = "MANAGE_CREDIT"
     VIEW_CREDIT = "VIEW_CREDIT"
+    # Bids and market runs.
+    SUBMIT_BIDS = "SUBMIT_BIDS"
+    VIEW_BIDS = "VIEW_BIDS"
+    RUN_MARKET = "RUN_MARKET"
+    VIEW_MARKET_RESULTS = "VIEW_MARKET_RESULTS"
 
 
 _CERTIFICATION_STAFF = frozenset({Role.ISO_ADMINISTRATOR, Role.CERTIFICATION_SPECIALIST})
@@ -117,6 +122,11 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.MANAGE_CREDIT: frozenset({Role.CREDIT_ANALYST}),
     # An SC's people see their own SC's credit (the service checks which); ISO staff see all.
     Action.VIEW_CREDIT: ALL_ROLES,
+    # Traders bid for their SCIDs; everyone sees their own SCIDs' bids and results.
+    Action.SUBMIT_BIDS: frozenset({Role.TRADER, Role.USER_ACCESS_ADMINISTRATOR}),
+    Action.VIEW_BIDS: ALL_ROLES,
+    Action.RUN_MARKET: frozenset({Role.MARKET_OPERATOR, Role.ISO_ADMINISTRATOR}),
+    Action.VIEW_MARKET_RESULTS: ALL_ROLES,
 }
 
 

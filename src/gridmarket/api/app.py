@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
 from gridmarket import __version__
 from gridmarket.api.errors import install_domain_errors
 from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
+from gridmarket.api.routes import bids as bid_routes
 from gridmarket.api.routes import credit as credit_routes
+from gridmarket.api.routes import market_results as market_result_routes
 from gridmarket.api.routes import resources as resource_routes
 from gridmarket.api.security import install_security
+from gridmarket.clock import FixedClock
 from gridmarket.config import Settings, get_settings
 from gridmarket.db.engine import make_engine, make_session_factory
 from gridmarket.web import install_web
@@ -45,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.market_parameters = settings.market_parameters()
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    if settings.fixed_clock is not None:
+        app.state.clock = FixedClock(settings.fixed_clock)
 
     app.include_router(health.router)
     app.include_router(master_file.router)
@@ -54,7 +60,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(participants.router)
     app.include_router(resource_routes.router)
     app.include_router(credit_routes.router)
+    app.include_router(market_result_routes.router)
+    app.include_router(bid_routes.router)
+    _extend_openapi(app, bid_routes.add_bid_set_schema)
     install_domain_errors(app)
     install_security(app)
     install_web(app)  # After the API's error handlers: the pages wrap them.
     return app
+
+
+def _extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Let a router add schemas FastAPI cannot infer (a body read raw, e.g. bid sets)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = extend(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

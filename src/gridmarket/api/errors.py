@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -13,6 +15,10 @@ def _domain_error_response(_request: Request, error: Exception) -> JSONResponse:
     body: dict[str, object] = {"detail": error.message}
     if error.field:
         body["field"] = error.field
+    problems = getattr(error, "problems", None)
+    if problems:
+        # Every problem of a rejected submission, each saying where and what.
+        body["problems"] = [dataclasses.asdict(problem) for problem in problems]
     return JSONResponse(status_code=error.http_status, content=body)
 
 

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from gridmarket.calendar import MarketCalendar
 from gridmarket.cli.database import transaction
+from gridmarket.cli.demo_market import run_market_day
 from gridmarket.cli.load_commands import console, load_rts_gmlc_into_database, print_import_summary
 from gridmarket.cli.serve import serve
 from gridmarket.config import get_settings
@@ -28,7 +29,7 @@ def demo(
         help="Password of the demo people (set once, where none is set yet).",
     ),
 ) -> None:
-    """Load RTS-GMLC, certify the demo SCs, prepare TRADE_DATE; then serve the UI."""
+    """Load RTS-GMLC, certify the demo SCs, run the market day TRADE_DATE; then serve the UI."""
     try:
         day = date.fromisoformat(trade_date)
     except ValueError as error:
@@ -65,6 +66,8 @@ def demo(
             local = deadline.instant_utc.astimezone(calendar.timezone)
             deadlines.add_row(deadline.name, local.strftime("%Y-%m-%d %H:%M %Z"))
     console.print(deadlines)
+
+    run_market_day(settings, day, summary.model_name)
 
     console.print(
         "log in as admin@iso.example (ISO), certification@iso.example, or e.g. "

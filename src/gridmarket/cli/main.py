@@ -14,6 +14,7 @@ from gridmarket.cli.credit_commands import credit_app
 from gridmarket.cli.db_commands import db_app
 from gridmarket.cli.demo import demo
 from gridmarket.cli.load_commands import load_app
+from gridmarket.cli.market_commands import market_app
 from gridmarket.cli.opf import register as register_opf_commands
 from gridmarket.cli.resource_commands import register_resource_commands
 from gridmarket.cli.sc_commands import sc_app
@@ -47,6 +48,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(bench_app, name="bench")
 app.add_typer(credit_app, name="credit")
 app.add_typer(sc_app, name="sc")
+app.add_typer(market_app, name="market")
 register_resource_commands(app)
 app.command()(serve)
 app.command()(demo)

@@ -1,9 +1,11 @@
 """Every area's tables, imported in one place so the metadata (and Alembic) sees them all."""
 
 from gridmarket.access import models as access_models
+from gridmarket.bidding import models as bidding_models
 from gridmarket.credit import models as credit_models
 from gridmarket.db.base import Base
 from gridmarket.markets import models as markets_models
+from gridmarket.markets import run_models as market_run_models
 from gridmarket.network import models as network_models
 from gridmarket.participants import loss_eligibility_models as loss_eligibility_models
 from gridmarket.participants import models as participants_models
@@ -12,7 +14,9 @@ from gridmarket.resources import models as resources_models
 __all__ = [
     "Base",
     "access_models",
+    "bidding_models",
     "credit_models",
+    "market_run_models",
     "markets_models",
     "network_models",
     "participants_models",

@@ -182,7 +182,15 @@ def missing_certifications(
         missing_certifications(session, resource, date(2020, 7, 1))
         # ['telemetry certification expired on 2020-06-30']
     """
-    certifications = certifications_of(session, resource)
+    return _missing(resource, certifications_of(session, resource), on, params)
+
+
+def _missing(
+    resource: Resource,
+    certifications: list[ResourceCertification],
+    on: date,
+    params: MarketParameters | None,
+) -> list[str]:
     reasons = []
     for kind in required_certifications(resource, params):
         of_kind = [c for c in certifications if c.kind == kind]
@@ -209,6 +217,30 @@ def bid_eligibility(
         f"{resource.resource_id}: {reason}"
         for reason in missing_certifications(session, resource, on, params=params)
     ]
+
+
+def bid_eligibility_of_many(
+    session: Session, resources: list[Resource], on: date, *, params: MarketParameters | None = None
+) -> dict[int, list[str]]:
+    """:func:`bid_eligibility` of many resources in one query, by resource primary key.
+
+    Example::
+
+        reasons = bid_eligibility_of_many(session, resources, date(2020, 7, 15))
+        reasons[resource.id]   # [] when eligible
+    """
+    by_resource: dict[int, list[ResourceCertification]] = {r.id: [] for r in resources}
+    rows = session.scalars(
+        select(ResourceCertification).where(ResourceCertification.resource_pk.in_(by_resource))
+    )
+    for certification in rows:
+        by_resource[certification.resource_pk].append(certification)
+    return {
+        r.id: [
+            f"{r.resource_id}: {reason}" for reason in _missing(r, by_resource[r.id], on, params)
+        ]
+        for r in resources
+    }
 
 
 def raise_certification_notices(

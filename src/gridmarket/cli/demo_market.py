@@ -1,0 +1,95 @@
+"""The demo's market day on the command line: bids, DAM close and clearing, real time, summary."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from gridmarket.calendar import MarketCalendar
+from gridmarket.cli.database import transaction
+from gridmarket.cli.load_commands import console, progress_bar
+from gridmarket.clock import FixedClock
+from gridmarket.config import Settings
+from gridmarket.demo.market_day import submit_and_close
+from gridmarket.demo.summary import RunSummary, summarise
+from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
+from gridmarket.markets.runs import published_run, run_day_ahead, run_real_time
+
+
+def run_market_day(settings: Settings, day: date, model_name: str) -> None:
+    """Bid, close, clear the DAM, run FMM and RTD through the day, print what happened."""
+    began = time.perf_counter()
+    parameters = settings.market_parameters()
+    calendar = MarketCalendar(parameters)
+    with progress_bar() as progress:
+        task = progress.add_task("bids", total=None)
+        report = submit_and_close(
+            settings, day, model_name,
+            on_bid_set=lambda scid, n: progress.update(
+                task, advance=1, description=f"bids: {scid} submitted {n}"))
+    _print_bidding(report.submitted, report.closed)
+    clock = FixedClock(calendar.dam_close(day) + (calendar.dam_results(day)
+                                                  - calendar.dam_close(day)) / 2)
+    runs: list[MarketRun] = []
+    with transaction() as session:
+        dam = published_run(session, day, MarketKind.DAM)
+        if dam is None:
+            with console.status("DAM: IFM then RUC") as status:
+                dam = run_day_ahead(session, day, parameters=parameters,
+                                    data_dir=settings.data_dir, clock=clock,
+                                    progress=lambda step: status.update(f"DAM: {step}"))
+        runs.append(dam)
+    if dam.status is not RunStatus.COMPLETED:
+        console.print(f"[red]DAM run {dam.id} failed:[/red] {dam.failure_reason}")
+        return
+    for market in ("FMM", "RTD"):
+        with transaction() as session:
+            existing = published_run(session, day, MarketKind(market))
+            if existing is None:
+                with progress_bar() as progress:
+                    task = progress.add_task(market, total=None)
+
+                    def advance(done: int, total: int, task: TaskID = task,
+                                bar: Progress = progress) -> None:
+                        bar.update(task, completed=done, total=total)
+
+                    existing = run_real_time(session, day, market, parameters=parameters,
+                                             data_dir=settings.data_dir, clock=clock,
+                                             progress=advance)
+            runs.append(existing)
+    with transaction() as session:
+        for run in runs:
+            _print_run(summarise(session, session.merge(run)))
+    console.print(f"market day {day} done in {time.perf_counter() - began:.1f} s")
+
+
+def _print_bidding(submitted: dict[str, dict[str, int]], closed: dict[str, object]) -> None:
+    table = Table(title="Bids submitted through the API")
+    for column in ("SCID", "bids by status"):
+        table.add_column(column)
+    for scid, statuses in sorted(submitted.items()):
+        table.add_row(scid, ", ".join(f"{k} {v}" for k, v in sorted(statuses.items())))
+    console.print(table)
+    console.print(f"DAM closed: {closed.get('statuses')}, generated bids "
+                  f"{closed.get('generated_bids')}, unmatched trades "
+                  f"{closed.get('unmatched_trades')}")
+
+
+def _print_run(summary: RunSummary) -> None:
+    table = Table(title=f"{summary.market} run {summary.run_id} ({summary.status}): "
+                        f"{summary.energy_mwh:,.0f} MWh, {summary.starts} start-ups"
+                        + (f", {summary.carried_forward} intervals carried forward"
+                           if summary.carried_forward else ""))
+    for column in ("node", "mean LMP", "min", "max", "congestion", "losses"):
+        table.add_column(column, justify="right" if column != "node" else "left")
+    for prices in [*summary.aggregated, *summary.most_congested]:
+        table.add_row(prices.node, f"{prices.mean_lmp:.2f}", f"{prices.min_lmp:.2f}",
+                      f"{prices.max_lmp:.2f}", f"{prices.mean_congestion:.2f}",
+                      f"{prices.mean_loss:.2f}")
+    console.print(table)
+    if summary.seconds:
+        console.print("timings (s): " + ", ".join(f"{k} {v:.2f}"
+                                                   for k, v in sorted(summary.seconds.items())))

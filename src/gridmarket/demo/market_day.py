@@ -1,0 +1,98 @@
+"""The demo's market day: the SCs bid through the API, the DAM closes and clears, real time runs.
+
+Everything goes through the same doors a participant and the ISO's operator
+use: each demo SC's trader submits its bid set to ``POST /api/v1/bids`` with
+a personal API token, and the operator closes the DAM with ``POST
+/api/v1/markets/DAM/{date}/close``. The server runs in process on a clock
+set to the market's own timeline (two hours before the DAM closes, then just
+after the trade deadline), so the day can be replayed at any date.
+Submissions carry idempotency keys, so running the demo twice resubmits
+nothing new.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gridmarket.access.models import Person
+from gridmarket.access.tokens import create_api_token
+from gridmarket.api.app import create_app
+from gridmarket.calendar import MarketCalendar
+from gridmarket.clock import FixedClock
+from gridmarket.config import Settings
+from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
+from gridmarket.demo.bids import demo_bid_sets
+from gridmarket.demo.scenario import DEMO_COORDINATORS
+
+OPERATOR_EMAIL = "operator@iso.example"
+BIDDING_LEAD = timedelta(hours=2)
+
+
+@dataclass
+class BiddingReport:
+    submitted: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per SCID: bids by status."""
+    closed: dict[str, Any] = field(default_factory=dict)
+
+
+def submit_and_close(
+    settings: Settings,
+    trade_date: date,
+    model_name: str,
+    *,
+    on_bid_set: Callable[[str, int], None] | None = None,
+) -> BiddingReport:
+    """Submit every demo SC's DAM bid set over HTTP, then close the DAM as the operator."""
+    parameters = settings.market_parameters()
+    calendar = MarketCalendar(parameters)
+    clock = FixedClock(calendar.dam_close(trade_date) - BIDDING_LEAD)
+    factory = make_session_factory(make_engine(settings.database_url))
+    with unit_of_work(factory) as session:
+        bid_sets = demo_bid_sets(session, trade_date, parameters, model_name)
+        tokens = _tokens(session, settings, clock)
+    app = create_app(settings)
+    app.state.clock = clock
+    report = BiddingReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            for bid_set in bid_sets:
+                scid = bid_set["scid"]
+                response = client.post(
+                    "/api/v1/bids", json=bid_set,
+                    headers={**tokens[scid], "Idempotency-Key": f"demo-{scid}-{trade_date}"})
+                response.raise_for_status()
+                statuses: dict[str, int] = {}
+                for bid in response.json()["bids"]:
+                    statuses[bid["status"]] = statuses.get(bid["status"], 0) + 1
+                report.submitted[scid] = statuses
+                if on_bid_set:
+                    on_bid_set(scid, len(bid_set["bids"]))
+            clock.set(max(calendar.dam_close(trade_date), calendar.ist_dam_close(trade_date)))
+            closed = client.post(f"/api/v1/markets/DAM/{trade_date}/close",
+                                 headers=tokens[OPERATOR_EMAIL])
+            closed.raise_for_status()
+            report.closed = closed.json()
+    return report
+
+
+def _tokens(session: Session, settings: Settings, clock: FixedClock) -> dict[str, dict[str, str]]:
+    """Bearer headers of each demo SC's trader (by SCID) and of the ISO's operator."""
+    emails = {f"trader@{c.slug}.example": c.scid for c in DEMO_COORDINATORS}
+    emails[OPERATOR_EMAIL] = OPERATOR_EMAIL
+    rules = settings.market_parameters().access
+    headers = {}
+    for person in session.scalars(select(Person).where(Person.email.in_(emails))):
+        issued = create_api_token(session, person.id, name="demo market day", lifetime_days=1,
+                                  rules=rules, clock=clock, actor=None)
+        headers[emails[person.email]] = {"Authorization": f"Bearer {issued.secret}"}
+    return headers
