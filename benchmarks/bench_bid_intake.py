@@ -70,7 +70,8 @@ QUOTED_PEER = (
 
 LUA = r"""
 local auths, bodies, n = {}, {}, 0
-local counter, created, other, statuses = 0, 0, 0, ""
+local counter = 0
+created, other, statuses = 0, 0, ""  -- globals: done() reads them with thread:get
 local threads = {}
 
 function setup(thread)
@@ -234,6 +235,7 @@ def main() -> int:
         help="a PostgreSQL database to create the benchmark database from")
     parser.add_argument("--database", default="bench_bids")
     parser.add_argument("--keep-database", action="store_true")
+    parser.add_argument("--revision", default="heads", help="migrate the database to this")
     parser.add_argument("--no-peer", action="store_true", help="skip the live peer")
     options = parser.parse_args()
 
@@ -250,7 +252,7 @@ def main() -> int:
         sqlalchemy_url, psycopg_url = urls
         started = time.perf_counter()
         requests_file = Path(scratch) / "requests.tsv"
-        lines, clock = _prepare(sqlalchemy_url)
+        lines, clock = _prepare(sqlalchemy_url, options.revision)
         requests_file.write_text("".join(f"{token}\t{body}\n" for token, body in lines))
         sizes = sorted(len(body) for _token, body in lines)
         print(f"prepared in {time.perf_counter() - started:.1f} s: {len(lines)} bodies "
@@ -278,7 +280,7 @@ def main() -> int:
     return _report(ours, peer, chain)
 
 
-def _prepare(url: str) -> tuple[list[tuple[str, str]], str]:
+def _prepare(url: str, revision: str) -> tuple[list[tuple[str, str]], str]:
     """Migrate and seed the database; the (token, body) lines and the server clock."""
     from sqlalchemy import select
 
@@ -300,7 +302,7 @@ def _prepare(url: str) -> tuple[list[tuple[str, str]], str]:
     calendar = MarketCalendar(parameters)
     clock = FixedClock(calendar.dam_close(TRADE_DATE) - timedelta(hours=2))
     certified_on = calendar.add_business_days(TRADE_DATE, -30)
-    upgrade(url)
+    upgrade(url, revision)
     engine = make_engine(url)
     lines: list[tuple[str, str]] = []
     with unit_of_work(make_session_factory(engine)) as session:
@@ -385,7 +387,8 @@ def _measure(name: str, command: list[str], env: dict[str, str], options: argpar
                 p99_ms=figures["p99_us"] / 1000, max_ms=figures["max_us"] / 1000,
                 stored=stored, samples=figures["samples"])
             results.append(result)
-            print(f"  {name:10} {connections:3d} connections: {result.bids_per_second:6.0f} bids/s, "
+            print(f"  {name:10} {connections:3d} connections: "
+                  f"{result.bids_per_second:6.0f} bids/s, "
                   f"p50 {result.p50_ms:6.1f} ms, p99 {result.p99_ms:6.1f} ms, "
                   f"{result.created} created, {result.other} other, "
                   f"{result.socket_errors} socket errors, {stored} stored", flush=True)
@@ -397,7 +400,10 @@ def _wrk(wrk: str, url: str, lua: Path, requests_file: Path, connections: int,
     completed = subprocess.run(
         [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency",
          "-s", str(lua), url, "--", str(requests_file)],
-        capture_output=True, text=True, check=True)
+        capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise RuntimeError(f"wrk failed ({completed.returncode}): {completed.stderr.strip()}"
+                           f" {completed.stdout.strip()[-500:]}")
     line = next(li for li in completed.stdout.splitlines() if li.startswith("WRKJSON "))
     figures: dict[str, Any] = json.loads(line.removeprefix("WRKJSON "))
     return figures
@@ -406,14 +412,20 @@ def _wrk(wrk: str, url: str, lua: Path, requests_file: Path, connections: int,
 @contextmanager
 def _server(command: list[str], env: dict[str, str], workers: int) -> Iterator[int]:
     port = _free_port()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's output, shown on failure
     process = subprocess.Popen(
         [sys.executable, *command, "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(workers), "--no-access-log", "--log-level", "warning"],
-        env={**os.environ, **env}, start_new_session=True)
+        env={**os.environ, **env}, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_until_up(port, process)
         yield port
+    except BaseException:
+        log.seek(0)
+        print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
+        raise
     finally:
+        log.close()
         os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)

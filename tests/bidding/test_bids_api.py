@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.bidding.bid_world import (
     BEFORE_CLOSE,
@@ -23,7 +23,9 @@ from tests.bidding.bid_world import (
 from tests.conftest import AccessWorld
 
 from gridmarket.api.app import create_app
+from gridmarket.bidding.formats import render_csv, render_xml
 from gridmarket.bidding.models import Bid, BidSegmentFee
+from gridmarket.bidding.schema import BidSet
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
 from gridmarket.db.engine import make_session_factory, unit_of_work
@@ -109,6 +111,7 @@ def test_each_content_rule_makes_the_bid_invalid_with_its_reason_code(
     client: TestClient, world: BidWorld, case: str
 ) -> None:
     fields, code = INVALID_CASES[case]
+    fields = dict(fields)
     segments = fields.pop("segments", None)
     body = bid_set(world.scid, energy_bid(world.unit, range(1, 3), segments=segments, **fields))
     bid = only_bid(submit(client, world.trader, body))
@@ -187,7 +190,7 @@ def test_an_hour_the_trade_date_does_not_have_rejects_the_whole_set(
     assert bid["hours"][-1] == 25
 
 
-def CALENDAR_CLOSE(day: date) -> datetime:  # noqa: N802 - reads like the constant it replaces
+def CALENDAR_CLOSE(day: date) -> datetime:
     from tests.bidding.bid_world import CALENDAR
 
     return CALENDAR.dam_close(day)
@@ -224,7 +227,7 @@ def test_dam_bids_open_seven_days_ahead(client: TestClient, world: BidWorld,
     assert submit(client, world.trader, body).status_code == 201
 
 
-def CALENDAR_OPEN(day: date) -> datetime:  # noqa: N802
+def CALENDAR_OPEN(day: date) -> datetime:
     from tests.bidding.bid_world import CALENDAR
 
     return CALENDAR.dam_open(day)
@@ -404,7 +407,8 @@ def test_close_offers_unbid_ra_capacity_at_the_default_energy_bid(
     with unit_of_work(make_session_factory(engine)) as session:
         unit = session.scalars(select(Resource).where(Resource.resource_id == world.unit)).one()
         unit.ra_capacity_mw = Decimal("30")
-    only_bid(submit(client, world.trader, bid_set(world.scid, energy_bid(world.unit, range(1, 13)))))
+    morning = bid_set(world.scid, energy_bid(world.unit, range(1, 13)))
+    only_bid(submit(client, world.trader, morning))
     clock.set(DAM_CLOSE)
     assert client.post(f"/api/v1/markets/DAM/{TRADE_DATE}/close",
                        headers=world.operator).status_code == 200
@@ -417,6 +421,20 @@ def test_close_offers_unbid_ra_capacity_at_the_default_energy_bid(
     assert Decimal(segment["mw"]) == 30
 
 
-def test_bid_rows_count(engine: Engine, world: BidWorld) -> None:
-    with Session(engine) as session:
-        assert session.scalar(select(func.count()).select_from(Bid)) is not None
+
+def test_the_same_bid_set_uploads_as_csv_and_as_xml(client: TestClient, world: BidWorld) -> None:
+    body = BidSet.model_validate(bid_set(world.scid, energy_bid(world.unit, range(1, 3))))
+    for name, data in (("bids.csv", render_csv(body)), ("bids.xml", render_xml(body))):
+        response = client.post("/api/v1/bids/upload", headers=world.trader,
+                               files={"file": (name, data, "text/plain")})
+        assert response.status_code == 201, response.text
+        assert response.json()["bids"][0]["status"] == "CONDITIONALLY_VALID"
+    broken = render_csv(body).replace(b",30,", b",thirty,", 1)
+    refused = client.post("/api/v1/bids/upload", headers=world.trader,
+                          files={"file": ("bids.csv", broken, "text/csv")})
+    assert refused.status_code == 422
+    [problem] = refused.json()["problems"]
+    assert problem["line"] == 2 and "mw" in problem["where"]
+    unknown = client.post("/api/v1/bids/upload", headers=world.trader,
+                          files={"file": ("bids.txt", b"x", "text/plain")})
+    assert unknown.status_code == 422 and unknown.json()["field"] == "format"

@@ -136,7 +136,7 @@ def _pending(session: Session, market: MarketType, trade_date: date, *, exclude_
         select(Bid).options(joinedload(Bid.scid))
         .where(Bid.market == market, Bid.trade_date == trade_date,
                Bid.status.in_(PENDING_STATUSES))
-        .order_by(Bid.id).with_for_update()
+        .order_by(Bid.id).with_for_update(of=Bid)
     )
     if exclude_trades:
         query = query.where(Bid.kind != BidKind.TRADE)

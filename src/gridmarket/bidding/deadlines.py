@@ -9,11 +9,38 @@ hour, 75 minutes before each hour it covers starts (trades 45 minutes).
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 from gridmarket.bidding.schema import BidKind, MarketType
 from gridmarket.calendar import MarketCalendar
+from gridmarket.config import MarketParameters
 from gridmarket.errors import Conflict, InvalidInput
+
+_CALENDARS = threading.local()
+
+
+def calendar_of(parameters: MarketParameters) -> MarketCalendar:
+    """The calendar of ``parameters``, built once per parameters object and thread.
+
+    Building a calendar loads the holiday tables (milliseconds); bid intake
+    needs one per request. Parameters are immutable, so the calendar of the
+    same object never changes; the cache holds the object itself, so its id
+    cannot be reused by another while cached. Per thread, because the holiday
+    tables fill in years lazily and are not safe to fill from two threads.
+    """
+    cache: dict[int, tuple[MarketParameters, MarketCalendar]] | None = getattr(
+        _CALENDARS, "by_parameters", None)
+    if cache is None:
+        cache = _CALENDARS.by_parameters = {}
+    cached = cache.get(id(parameters))
+    if cached is not None and cached[0] is parameters:
+        return cached[1]
+    calendar = MarketCalendar(parameters)
+    if len(cache) >= 8:  # Tests build many parameter sets; keep only a few.
+        cache.clear()
+    cache[id(parameters)] = (parameters, calendar)
+    return calendar
 
 
 class MarketClosed(Conflict):

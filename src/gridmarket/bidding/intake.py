@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gridmarket.access.audit import record_audit
@@ -45,15 +45,23 @@ from gridmarket.bidding.schema import (
     VirtualBid,
     bid_location,
 )
-from gridmarket.bidding.validation import AnyBid, Finding, Outcome, Reason, validate_bid
+from gridmarket.bidding.validation import (
+    AnyBid,
+    Finding,
+    LocationFacts,
+    Outcome,
+    Reason,
+    validate_bid,
+)
 from gridmarket.bidding.validation import segment_count as count_segments
-from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock, as_utc
 from gridmarket.config import MarketParameters
 from gridmarket.credit.reservations import release_credit, reserve_credit
 from gridmarket.credit.virtual_exposure import virtual_bid_exposure
 from gridmarket.errors import Conflict, NotFound
 from gridmarket.participants.models import SchedulingCoordinator, Scid, ScStatus
+
+NO_LOCATIONS = LocationFacts(nodes=frozenset())
 
 
 class IdempotencyConflict(Conflict):
@@ -141,6 +149,9 @@ def submit_bid_set(
     response = _response(submission, bid_set, results)
     submission.response_json = json.dumps(response)
     statuses = Counter(r["status"] for r in results)
+    # Write everything else first: the audit entry locks the chain head until commit,
+    # so only the entry itself (and the commit) happen while other submissions wait.
+    session.flush()
     record_audit(
         session, actor=principal, action="bid.submit", object_type="bid_submission",
         object_id=str(submission.id), clock=clock,
@@ -151,12 +162,15 @@ def submit_bid_set(
     return SubmissionOutcome(response, replayed=False)
 
 
+_SCID_WITH_STATUS = (
+    select(Scid, SchedulingCoordinator.status)
+    .join(SchedulingCoordinator, SchedulingCoordinator.id == Scid.scheduling_coordinator_id)
+    .where(Scid.code == bindparam("code"))
+)
+
+
 def _active_scid(session: Session, code: str) -> Scid:
-    row = session.execute(
-        select(Scid, SchedulingCoordinator.status)
-        .join(SchedulingCoordinator, SchedulingCoordinator.id == Scid.scheduling_coordinator_id)
-        .where(Scid.code == code)
-    ).one_or_none()
+    row = session.execute(_SCID_WITH_STATUS, {"code": code}).one_or_none()
     if row is None:
         raise NotFound(f"no SCID {code!r}", field="scid")
     scid, status = row
@@ -167,7 +181,7 @@ def _active_scid(session: Session, code: str) -> Scid:
 
 
 def _require_on_time(bid_set: BidSet, parameters: MarketParameters, now: datetime) -> None:
-    calendar = MarketCalendar(parameters)
+    calendar = deadlines.calendar_of(parameters)
     for index, bid in enumerate(bid_set.bids):
         hours = [h.hour for h in bid.hours]
         where = f"bids[{index}] ({bid.kind} {bid_location(bid)})"
@@ -179,8 +193,10 @@ def _require_on_time(bid_set: BidSet, parameters: MarketParameters, now: datetim
 def _validate_all(session: Session, bid_set: BidSet, parameters: MarketParameters) -> list[Outcome]:
     resource_ids = [b.resource for b in bid_set.bids if isinstance(b, EnergyBid | AncillaryBid)]
     facts = resource_facts(session, resource_ids, bid_set.trade_date, parameters)
+    # Only virtual bids and trades are at a node; energy and AS bids need no node list.
     locations = location_facts(
-        session, with_scids=any(isinstance(b, TradeBid) for b in bid_set.bids))
+        session, with_scids=any(isinstance(b, TradeBid) for b in bid_set.bids)
+    ) if any(isinstance(b, VirtualBid | TradeBid) for b in bid_set.bids) else NO_LOCATIONS
     return [
         validate_bid(bid, scid=bid_set.scid, market=bid_set.market, rules=parameters.bids,
                      resource=facts.get(bid.resource)
@@ -213,6 +229,9 @@ def _store(
         created_at=now, status_changed_at=now,
     )
     bid.resource_pk = outcome.resource_pk
+    # Findings and clean content go in with the insert (one statement, not two).
+    storage.set_findings(bid, outcome.findings)
+    storage.set_clean(bid, outcome.clean)
     session.add(bid)
     session.flush()
     credit = None
@@ -225,8 +244,8 @@ def _store(
                 f"${credit['availableCredit']} by ${credit['shortfall']}"))
             outcome.clean = None
             storage.set_status(bid, BidStatus.INVALID, now)
-    storage.set_findings(bid, outcome.findings)
-    storage.set_clean(bid, outcome.clean)
+            storage.set_findings(bid, outcome.findings)
+            storage.set_clean(bid, outcome.clean)
     replaced: list[int] = []
     if bid.status in PENDING_STATUSES:
         replaced = replace_older(session, bid, bid_set.scid, now, clock)
@@ -253,7 +272,7 @@ def _reserve_virtual(
     session: Session, bid: Bid, scid: str, content: VirtualBid, parameters: MarketParameters,
     clock: Clock,
 ) -> dict[str, Any]:
-    today = MarketCalendar(parameters).trade_date_of(clock.now())
+    today = deadlines.calendar_of(parameters).trade_date_of(clock.now())
     quote = virtual_bid_exposure(session, content.location, virtual_mw(content), today,
                                  parameters.credit)
     check = reserve_credit(session, scid, quote.exposure_usd, credit_reference(bid),

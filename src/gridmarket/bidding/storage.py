@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from gridmarket.bidding.models import LIVE_STATUSES, Bid, BidStatus
@@ -79,19 +79,24 @@ def set_clean(bid: Bid, clean: AnyBid | None) -> None:
 
 def live_rivals(session: Session, bid: Bid) -> list[Bid]:
     """Older live bids with the same replacement key whose hours overlap ``bid``'s."""
-    candidates = session.scalars(
-        select(Bid).where(
-            Bid.scid_id == bid.scid_id,
-            Bid.trade_date == bid.trade_date,
-            Bid.market == bid.market,
-            Bid.kind == bid.kind,
-            Bid.location == bid.location,
-            Bid.variant == bid.variant,
-            Bid.status.in_(LIVE_STATUSES),
-            Bid.id != bid.id,
-        ).with_for_update()
-    )
+    candidates = session.scalars(_LIVE_RIVALS, {
+        "scid_id": bid.scid_id, "trade_date": bid.trade_date, "market": bid.market,
+        "kind": bid.kind, "location": bid.location, "variant": bid.variant, "bid_id": bid.id,
+    })
     return [older for older in candidates if older.active_hours_mask & bid.hours_mask]
+
+
+# Built once (one per submitted bid otherwise): the same key, live, locked.
+_LIVE_RIVALS = select(Bid).where(
+    Bid.scid_id == bindparam("scid_id"),
+    Bid.trade_date == bindparam("trade_date"),
+    Bid.market == bindparam("market"),
+    Bid.kind == bindparam("kind"),
+    Bid.location == bindparam("location"),
+    Bid.variant == bindparam("variant"),
+    Bid.status.in_(LIVE_STATUSES),
+    Bid.id != bindparam("bid_id"),
+).with_for_update()
 
 
 def location_of(bid: AnyBid) -> str:

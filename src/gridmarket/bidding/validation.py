@@ -189,7 +189,9 @@ def _check_energy(
             _soft_capped(s, hour.hour, rules, resource.verified_cost_above_soft_cap, outcome)
             for s in hour.segments
         ]
-        clean_hours.append(hour.model_copy(update={"segments": segments}))
+        changed = any(new is not old for new, old in zip(segments, hour.segments, strict=True))
+        # Models are frozen: an hour nothing was capped in is its own clean copy.
+        clean_hours.append(hour.model_copy(update={"segments": segments}) if changed else hour)
     return bid.model_copy(update={"hours": clean_hours})
 
 

@@ -11,7 +11,7 @@ from statistics import fmean
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gridmarket.markets.run_models import MarketAward, MarketPrice, MarketRun
+from gridmarket.markets.run_models import DispatchInstruction, MarketAward, MarketPrice, MarketRun
 
 CONGESTED_NODES_SHOWN = 5
 
@@ -37,6 +37,7 @@ class RunSummary:
     most_congested: list[NodePrices]
     """Pricing nodes with the largest mean |congestion part|."""
     energy_mwh: float
+    """Energy scheduled or dispatched from supply (generation, imports, discharge)."""
     starts: int
     carried_forward: int
 
@@ -56,8 +57,12 @@ def summarise(session: Session, run: MarketRun) -> RunSummary:
     for mw, started in session.execute(
         select(MarketAward.energy_mw, MarketAward.started).where(MarketAward.run_id == run.id)
     ):
-        energy += float(mw) * hours
+        energy += max(float(mw), 0.0) * hours  # supply only; loads are negative
         starts += int(bool(started))
+    for (expected,) in session.execute(
+        select(DispatchInstruction.expected_energy_mwh).where(DispatchInstruction.run_id == run.id)
+    ):
+        energy += max(float(expected), 0.0)
     return RunSummary(
         run_id=run.id, market=run.market.value, status=run.status.value,
         seconds={k: float(v) for k, v in json.loads(run.timings_json or "{}").items()},

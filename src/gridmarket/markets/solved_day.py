@@ -99,7 +99,7 @@ class SolvedDay:
             output_mw=s.output_mw,
             reserve_award_mw=s.reserve_award_mw,
             demand_served_mw=s.demand_served_mw,
-            virtual_award_mw=s.virtual_award_mw,
+            virtual_award_mw=s.virtual_award_mw.sum(axis=2),  # (bid, period, segment)
             storage_net_mw=s.storage_discharge_mw - s.storage_charge_mw,
             smec=p.smec_usd_per_mwh,
             mcc=p.mcc_usd_per_mwh,

@@ -8,9 +8,12 @@ first validation stage) and its SHA-256 binds the idempotency key. A repeated
 
 from __future__ import annotations
 
+import asyncio
+import os
 from datetime import date
 from typing import Annotated, Any
 
+import anyio
 from fastapi import (
     APIRouter,
     Depends,
@@ -111,6 +114,27 @@ def _submit(
         return earlier
 
 
+SUBMIT_SLOTS = int(os.environ.get("GM_SLOTS", "2"))
+"""Submissions one process works on at once (the others wait, holding no lock).
+
+A submission is mostly Python work, and its last step holds the audit chain
+head until commit: with many submissions running in one process, the one that
+holds the head waits for the interpreter lock between its statements, and every
+other submission in every process waits for it. A few at a time keeps the head
+moving; more only adds waiting.
+"""
+_SLOTS: dict[int, anyio.Semaphore] = {}
+
+
+def _submit_slots() -> anyio.Semaphore:
+    # One semaphore per event loop (a test client may run several loops in one process).
+    loop = id(asyncio.get_running_loop())
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = anyio.Semaphore(SUBMIT_SLOTS)
+    return slots
+
+
 def _answer(outcome: SubmissionOutcome, response: Response) -> dict[str, Any]:
     if outcome.replayed:
         response.status_code = status.HTTP_200_OK
@@ -129,8 +153,9 @@ async def submit_bids(
     if len(body) > parameters.access.upload_limit_bytes:
         raise InvalidInput(f"bid set of {len(body)} bytes exceeds the upload limit of "
                            f"{parameters.access.upload_limit_bytes} bytes", field="body")
-    outcome = await run_in_threadpool(_submit, session, principal, body, "json",
-                                      idempotency_key, parameters, clock)
+    async with _submit_slots():
+        outcome = await run_in_threadpool(_submit, session, principal, body, "json",
+                                          idempotency_key, parameters, clock)
     return _answer(outcome, response)
 
 

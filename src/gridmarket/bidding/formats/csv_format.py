@@ -77,7 +77,6 @@ from gridmarket.bidding.formats.errors import (
     Loc,
     Origins,
     Place,
-    collector_paused,
     format_decimal,
     not_a_number,
     read_decimal,
@@ -233,8 +232,7 @@ def parse_csv(data: bytes) -> BidSet:
         gridmarket.bidding.formats.errors.BidFileError: the CSV bid file has 1 problem: \
 line 2, column hour: 'x' is not a whole number
     """
-    with collector_paused():
-        return _parse_csv(data)
+    return _parse_csv(data)
 
 
 def _parse_csv(data: bytes) -> BidSet:
@@ -409,7 +407,7 @@ def _kind_of(row: _Row, problems: _Problems) -> BidKind | None:
 def _bid_draft(group: _BidRows, loc: Loc, origins: Origins, problems: _Problems) -> dict[str, Any]:
     layout = LAYOUTS[group.kind]
     first = group.rows[0]
-    origins.note(loc, first, "kind")
+    origins.note(loc, first)
     bid: dict[str, Any] = {"kind": group.kind.value}
     for column in layout.key:
         if column in first.cells:
@@ -470,13 +468,14 @@ def _hour_draft(
     origins.note(loc, rows[0], "hour")
     origins.note((*loc, "hour"), rows[0], "hour")
     draft: dict[str, Any] = {"hour": hour}
-    draft.update(_agreed_values(rows, layout.hour_values, loc, origins, problems))
     if layout.items is None:
         for row in rows[1:]:
             problems.add(
                 row.place("hour"), f"HE{hour} of this bid is already on line {rows[0].line}"
             )
-    else:
+        rows = rows[:1]
+    draft.update(_agreed_values(rows, layout.hour_values, loc, origins, problems))
+    if layout.items is not None:
         items_loc = (*loc, layout.items)
         item_column = "segment" if layout.numbered else layout.item_values[0]
         origins.note(items_loc, rows[0], item_column)
@@ -541,7 +540,7 @@ direction,hour,self_schedule_mw,self_schedule_type,segment,mw,price
     """
     columns = COLUMNS if _needs_bid_labels(bid_set) else COLUMNS[1:]
     out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; quotes a lone CR too
     writer.writerow(columns)
     set_values = {"scid": bid_set.scid, "market": bid_set.market, "trade_date": bid_set.trade_date}
     for number, bid in enumerate(bid_set.bids, start=1):

@@ -19,11 +19,8 @@ Example::
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import re
-import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
@@ -205,50 +202,6 @@ def _readable(detail: ErrorDetails) -> str:
     if detail["type"] == "missing":
         return "a value is required"
     return str(detail["msg"]).removeprefix("Value error, ")
-
-
-class _CollectorPause:
-    """Counts the readers under way, so the collector restarts when the last one ends."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._readers = 0
-        self._was_enabled = False
-
-    @contextlib.contextmanager
-    def during(self) -> Iterator[None]:
-        with self._lock:
-            if self._readers == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._readers += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._readers -= 1
-                if self._readers == 0 and self._was_enabled:
-                    gc.enable()
-
-
-_COLLECTOR_PAUSE = _CollectorPause()
-
-
-def collector_paused() -> contextlib.AbstractContextManager[None]:
-    """Pause Python's cycle collector while a file is read.
-
-    Reading a large bid file makes hundreds of thousands of small, acyclic
-    objects; the collector would scan them over and over (about 40% of the
-    time) and can free nothing. Safe across threads: the collector restarts
-    when the last reader ends.
-
-    Example::
-
-        >>> with collector_paused():
-        ...     gc.isenabled()
-        False
-    """
-    return _COLLECTOR_PAUSE.during()
 
 
 def read_decimal(text: str) -> Decimal | None:

@@ -58,7 +58,6 @@ from gridmarket.bidding.formats.errors import (
     Loc,
     Origins,
     Place,
-    collector_paused,
     format_decimal,
     not_a_number,
     read_decimal,
@@ -294,8 +293,7 @@ def parse_xml(data: bytes) -> BidSet:
         gridmarket.bidding.formats.errors.BidFileError: the XML bid file has 1 problem: \
 /BidSet/Trade[1]/Hour[1]/@mw (line 1): 'many' is not a number
     """
-    with collector_paused():
-        return _parse_xml(data)
+    return _parse_xml(data)
 
 
 def _parse_xml(data: bytes) -> BidSet:

@@ -101,7 +101,7 @@ def upgrade() -> None:
         sa.Column("interval_minutes", sa.Integer(), nullable=False),
         sa.Column("dispatch_mw", sa.Numeric(precision=16, scale=6), nullable=False),
         sa.Column("expected_energy_mwh", sa.Numeric(precision=16, scale=6), nullable=False),
-        sa.Column("carried_forward", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("carried_forward", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["market_run.id"], name=op.f("fk_dispatch_instruction_run_id_market_run")
         ),
@@ -146,7 +146,7 @@ def upgrade() -> None:
         sa.Column("energy_usd_per_mwh", sa.Numeric(precision=16, scale=6), nullable=False),
         sa.Column("congestion_usd_per_mwh", sa.Numeric(precision=16, scale=6), nullable=False),
         sa.Column("loss_usd_per_mwh", sa.Numeric(precision=16, scale=6), nullable=False),
-        sa.Column("carried_forward", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("carried_forward", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["market_run.id"], name=op.f("fk_market_price_run_id_market_run")
         ),
@@ -167,7 +167,7 @@ def upgrade() -> None:
             "interval_start_utc", gridmarket.db.base.UtcDateTime(timezone=True), nullable=False
         ),
         sa.Column("price_usd_per_mw", sa.Numeric(precision=16, scale=6), nullable=False),
-        sa.Column("carried_forward", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("carried_forward", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["run_id"], ["market_run.id"], name=op.f("fk_market_reserve_price_run_id_market_run")
         ),
