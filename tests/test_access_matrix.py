@@ -213,6 +213,7 @@ def _path_values(world: World, path: str) -> dict[str, object]:
         "trade_date": "2020-07-15",
         "security_id": 1,
         "bid_id": world.bid_id,
+        "hour": 1,
         "run_id": 1,
     }
 

@@ -22,7 +22,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -258,6 +258,11 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT.parent / "shared" / "data"
     market_file: Path | None = None
     """Optional JSON file with market parameters overriding the defaults."""
+    database_pool_size: int = Field(default=10, ge=1)
+    """Pooled database connections per server process (the API admits as many requests)."""
+    database_pool_overflow: int = Field(default=10, ge=0)
+    """Extra connections opened under load, beyond the pool size."""
+    database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
     market: MarketParameters = MarketParameters()
     environment: Literal["development", "test", "production"] = "development"
     fixed_clock: datetime | None = None
@@ -271,6 +276,14 @@ class Settings(BaseSettings):
         overrides = json.loads(self.market_file.read_text())
         merged = _deep_merge(self.market.model_dump(mode="json"), overrides)
         return MarketParameters.model_validate(merged)
+
+    def pool_options(self) -> dict[str, Any]:
+        """Connection pool settings for the engine (none for an in-memory SQLite database)."""
+        if self.database_url.startswith("sqlite") and ":memory:" in self.database_url:
+            return {}
+        return {"pool_size": self.database_pool_size,
+                "max_overflow": self.database_pool_overflow,
+                "pool_timeout": self.database_pool_timeout_seconds}
 
     @property
     def rts_gmlc_dir(self) -> Path:

@@ -438,3 +438,31 @@ def test_the_same_bid_set_uploads_as_csv_and_as_xml(client: TestClient, world: B
     unknown = client.post("/api/v1/bids/upload", headers=world.trader,
                           files={"file": ("bids.txt", b"x", "text/plain")})
     assert unknown.status_code == 422 and unknown.json()["field"] == "format"
+
+
+def test_real_time_bids_become_clean_when_their_hour_closes(
+    client: TestClient, world: BidWorld, clock: FixedClock
+) -> None:
+    close_he10 = datetime(2020, 7, 15, 14, 45, tzinfo=UTC)
+    clock.set(close_he10 - timedelta(hours=1))
+    bid = only_bid(submit(client, world.trader, bid_set(
+        world.scid, energy_bid(world.unit, range(10, 12)), market="RTM")))
+    path = f"/api/v1/markets/RTM/{TRADE_DATE}/hours/10/close"
+    assert client.post(path, headers=world.trader).status_code == 403
+    early = client.post(path, headers=world.operator)
+    assert early.status_code == 409 and "close at" in early.json()["detail"]
+    clock.set(close_he10)
+    closed = client.post(path, headers=world.operator)
+    assert closed.status_code == 200, closed.text
+    assert closed.json()["statuses"].get("VALID", 0) >= 1
+    shown = client.get(f"/api/v1/bids/{bid['bid_id']}", headers=world.trader).json()
+    assert shown["status"] == "VALID" and shown["clean"] is not None
+
+
+def test_only_the_operator_starts_a_market_run_and_real_time_needs_a_dam(
+    client: TestClient, world: BidWorld
+) -> None:
+    body = {"market": "RTD", "trade_date": "2020-08-03"}
+    assert client.post("/api/v1/market-runs", json=body, headers=world.trader).status_code == 403
+    refused = client.post("/api/v1/market-runs", json=body, headers=world.operator)
+    assert refused.status_code == 409 and "no published DAM" in refused.json()["detail"]

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from gridmarket import __version__
 from gridmarket.api.errors import install_domain_errors
+from gridmarket.api.request_limit import RequestLimit, pool_capacity
 from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
 from gridmarket.api.routes import bids as bid_routes
 from gridmarket.api.routes import credit as credit_routes
@@ -30,7 +31,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app = create_app(Settings(database_url="sqlite:///var/demo.sqlite"))
     """
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, **settings.pool_options())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_domain_errors(app)
     install_security(app)
     install_web(app)  # After the API's error handlers: the pages wrap them.
+    app.add_middleware(RequestLimit, limit=pool_capacity(engine))
     return app
 
 

@@ -13,7 +13,7 @@ from gridmarket.cli.database import transaction
 from gridmarket.cli.load_commands import console, progress_bar
 from gridmarket.clock import FixedClock
 from gridmarket.config import Settings
-from gridmarket.demo.market_day import submit_and_close
+from gridmarket.demo.market_day import submit_and_close, submit_real_time_and_close
 from gridmarket.demo.summary import RunSummary, summarise
 from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
 from gridmarket.markets.runs import published_run, run_day_ahead, run_real_time
@@ -45,6 +45,8 @@ def run_market_day(settings: Settings, day: date, model_name: str) -> None:
     if dam.status is not RunStatus.COMPLETED:
         console.print(f"[red]DAM run {dam.id} failed:[/red] {dam.failure_reason}")
         return
+    real_time = submit_real_time_and_close(settings, day, model_name)
+    console.print(f"real-time bids: {real_time.submitted}; hours closed: {real_time.closed}")
     for market in ("FMM", "RTD"):
         with transaction() as session:
             existing = published_run(session, day, MarketKind(market))

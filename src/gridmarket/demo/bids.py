@@ -174,3 +174,30 @@ def _virtual_bids(hours: list[int]) -> list[dict[str, Any]]:
         {"kind": "VIRTUAL", "location": "DLAP_AREA3-APND", "side": "SUPPLY", "hours": [
             {"hour": h, "segments": [{"mw": "15", "price": "18"}]} for h in night]},
     ]
+
+
+REAL_TIME_BIDDER = "SPKR"
+REAL_TIME_HOURS = range(17, 21)
+REAL_TIME_PRICE_FACTOR = Decimal("0.9")
+
+
+def demo_real_time_bid_set(
+    session: Session, trade_date: date, parameters: MarketParameters, model_name: str
+) -> dict[str, Any]:
+    """The peaker SC re-offers its units 10 % cheaper for the evening peak in real time."""
+    day_ahead = next(s for s in demo_bid_sets(session, trade_date, parameters, model_name)
+                     if s["scid"] == REAL_TIME_BIDDER)
+    bids = []
+    for bid in day_ahead["bids"]:
+        if bid["kind"] != "ENERGY":
+            continue
+        hours = [_cheaper(h) for h in bid["hours"] if h["hour"] in REAL_TIME_HOURS]
+        if hours:
+            bids.append({**bid, "hours": hours})
+    return {**day_ahead, "market": "RTM", "bids": bids}
+
+
+def _cheaper(hour: dict[str, Any]) -> dict[str, Any]:
+    segments = [{**s, "price": str((Decimal(s["price"]) * REAL_TIME_PRICE_FACTOR)
+                                   .quantize(CENT))} for s in hour.get("segments", [])]
+    return {**hour, "segments": segments} if segments else hour

@@ -28,7 +28,7 @@ from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import FixedClock
 from gridmarket.config import Settings
 from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
-from gridmarket.demo.bids import demo_bid_sets
+from gridmarket.demo.bids import demo_bid_sets, demo_real_time_bid_set
 from gridmarket.demo.scenario import DEMO_COORDINATORS
 
 OPERATOR_EMAIL = "operator@iso.example"
@@ -61,7 +61,7 @@ def submit_and_close(
     app.state.clock = clock
     report = BiddingReport()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")  # starlette.testclient announces httpx2
         from fastapi.testclient import TestClient
 
         with TestClient(app) as client:
@@ -71,10 +71,7 @@ def submit_and_close(
                     "/api/v1/bids", json=bid_set,
                     headers={**tokens[scid], "Idempotency-Key": f"demo-{scid}-{trade_date}"})
                 response.raise_for_status()
-                statuses: dict[str, int] = {}
-                for bid in response.json()["bids"]:
-                    statuses[bid["status"]] = statuses.get(bid["status"], 0) + 1
-                report.submitted[scid] = statuses
+                report.submitted[scid] = _count(response.json()["bids"])
                 if on_bid_set:
                     on_bid_set(scid, len(bid_set["bids"]))
             clock.set(max(calendar.dam_close(trade_date), calendar.ist_dam_close(trade_date)))
@@ -85,6 +82,47 @@ def submit_and_close(
     return report
 
 
+def submit_real_time_and_close(settings: Settings, trade_date: date, model_name: str
+                              ) -> BiddingReport:
+    """Submit the demo's real-time bids the day before, then close every real-time hour."""
+    parameters = settings.market_parameters()
+    calendar = MarketCalendar(parameters)
+    clock = FixedClock(calendar.dam_results(trade_date))
+    factory = make_session_factory(make_engine(settings.database_url))
+    with unit_of_work(factory) as session:
+        bid_set = demo_real_time_bid_set(session, trade_date, parameters, model_name)
+        tokens = _tokens(session, settings, clock)
+    app = create_app(settings)
+    app.state.clock = clock
+    report = BiddingReport()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette.testclient announces httpx2
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            scid = bid_set["scid"]
+            response = client.post(
+                "/api/v1/bids", json=bid_set,
+                headers={**tokens[scid], "Idempotency-Key": f"demo-rt-{scid}-{trade_date}"})
+            response.raise_for_status()
+            report.submitted[scid] = _count(response.json()["bids"])
+            clock.set(calendar.trade_day_end_utc(trade_date))
+            for hour in range(1, calendar.hours_in_day(trade_date) + 1):
+                closed = client.post(f"/api/v1/markets/RTM/{trade_date}/hours/{hour}/close",
+                                     headers=tokens[OPERATOR_EMAIL])
+                closed.raise_for_status()
+                for status, count in closed.json()["statuses"].items():
+                    report.closed[status] = report.closed.get(status, 0) + count
+    return report
+
+
+def _count(bids: list[dict[str, Any]]) -> dict[str, int]:
+    statuses: dict[str, int] = {}
+    for bid in bids:
+        statuses[bid["status"]] = statuses.get(bid["status"], 0) + 1
+    return statuses
+
+
 def _tokens(session: Session, settings: Settings, clock: FixedClock) -> dict[str, dict[str, str]]:
     """Bearer headers of each demo SC's trader (by SCID) and of the ISO's operator."""
     emails = {f"trader@{c.slug}.example": c.scid for c in DEMO_COORDINATORS}
@@ -92,7 +130,7 @@ def _tokens(session: Session, settings: Settings, clock: FixedClock) -> dict[str
     rules = settings.market_parameters().access
     headers = {}
     for person in session.scalars(select(Person).where(Person.email.in_(emails))):
-        issued = create_api_token(session, person.id, name="demo market day", lifetime_days=1,
+        issued = create_api_token(session, person.id, name="demo market day", lifetime_days=3,
                                   rules=rules, clock=clock, actor=None)
         headers[emails[person.email]] = {"Authorization": f"Bearer {issued.secret}"}
     return headers

@@ -73,6 +73,7 @@ from gridmarket.markets.run_models import (
     RunStatus,
 )
 from gridmarket.markets.solved_day import PublicationMap, SolvedDay
+from gridmarket.markets.virtual_positions import record_virtual_positions
 from gridmarket.participants.notices import raise_notice
 
 RUN_FAILURES = (ClearingFailed, InputError, InvalidInput)
@@ -256,6 +257,7 @@ def run_day_ahead(
     run.timings_json = json.dumps(timer.seconds, sort_keys=True)
     run.status, run.finished_at = RunStatus.COMPLETED, clock.now()
     session.flush()
+    record_virtual_positions(session, run, parameters=parameters, clock=clock)
     _after_success(session, trade_date, parameters, clock)
     return run
 
