@@ -86,7 +86,17 @@ def merged_hours(bids: Sequence[EnergyBid]) -> dict[int, tuple[EnergyHour, CostB
 
 
 def commitment_costs(facts: UnitFacts, basis: CostBasis, rules: BidRules) -> tuple[float, float]:
-    """(start-up cost $, minimum-load cost $/h) under ``basis`` (see the module description)."""
+    """(start-up cost $, minimum-load cost $/h) under ``basis`` (see the module description).
+
+    The minimum-load cost is capped at ``min_load_cost_cap_usd_per_mwh`` × Pmin.
+    """
+    startup, min_load = _commitment_costs(facts, basis, rules)
+    cap = float(rules.min_load_cost_cap_usd_per_mwh) * float(facts.resource.p_min_mw)
+    return startup, min(min_load, cap)
+
+
+def _commitment_costs(facts: UnitFacts, basis: CostBasis, rules: BidRules
+                      ) -> tuple[float, float]:
     resource = facts.resource
     registered = (float(resource.startup_cost_usd), float(resource.min_load_cost_usd_per_hour))
     if resource.is_variable:
