@@ -466,3 +466,19 @@ def test_only_the_operator_starts_a_market_run_and_real_time_needs_a_dam(
     assert client.post("/api/v1/market-runs", json=body, headers=world.trader).status_code == 403
     refused = client.post("/api/v1/market-runs", json=body, headers=world.operator)
     assert refused.status_code == 409 and "no published DAM" in refused.json()["detail"]
+
+
+def test_a_bid_of_an_sc_suspended_before_close_is_invalid_at_close(
+    client: TestClient, world: BidWorld, clock: FixedClock, engine: Engine
+) -> None:
+    bid = only_bid(submit(client, world.trader, bid_set(world.scid, energy_bid(world.unit))))
+    with unit_of_work(make_session_factory(engine)) as session:
+        coordinator = session.scalars(
+            select(SchedulingCoordinator).join(Scid).where(Scid.code == world.scid)).one()
+        coordinator.status = ScStatus.SUSPENDED
+    clock.set(DAM_CLOSE)
+    assert client.post(f"/api/v1/markets/DAM/{TRADE_DATE}/close",
+                       headers=world.operator).status_code == 200
+    shown = client.get(f"/api/v1/bids/{bid['bid_id']}", headers=world.trader).json()
+    assert shown["status"] == "INVALID" and shown["clean"] is None
+    assert [r["code"] for r in shown["reasons"]] == ["SC_NOT_ACTIVE"]
