@@ -237,7 +237,7 @@ def test_a_token_from_before_login_is_not_accepted_after_it(
 
 
 def test_the_navigation_follows_who_is_looking(client: TestClient, people: People) -> None:
-    assert _nav(client.get("/").text) == ["Market", "Network map", "Register"]
+    assert _nav(client.get("/").text) == ["Market", "Prices", "Network map", "Register"]
 
     _log_in(client, people.iso_admin)
     iso = _nav(client.get("/").text)
@@ -251,7 +251,7 @@ def test_the_navigation_follows_who_is_looking(client: TestClient, people: Peopl
 
     _log_in(client, people.sc_a_uaa)
     sc = _nav(client.get("/").text)
-    assert {"My SC", "Master File", "Transfers"} <= set(sc)
+    assert {"My SC", "Master File", "Transfers", "Bids", "Market runs", "Prices"} <= set(sc)
     assert "Applications" not in sc and "Audit log" not in sc
     client.cookies.clear()
 

@@ -28,6 +28,7 @@ TRADE_DATE = date(2020, 7, 15)
 CALENDAR = MarketCalendar()
 DAM_CLOSE = CALENDAR.dam_close(TRADE_DATE)
 BEFORE_CLOSE = DAM_CLOSE - timedelta(hours=2)
+PASSWORD = "correct horse battery staple"
 
 
 @dataclass
@@ -44,6 +45,8 @@ class BidWorld:
     operator: dict[str, str]
     reader: dict[str, str]
     """A read-only person of ``scid``'s SC."""
+    emails: dict[str, str]
+    """Log-in e-mails (password :data:`PASSWORD`) of "trader", "other_trader", "operator"."""
 
 
 def certify(session: Session, resource: Resource) -> None:
@@ -57,12 +60,12 @@ def certify(session: Session, resource: Resource) -> None:
 def build_world(session: Session, world_factory: Callable[[Session], AccessWorld]) -> BidWorld:
     world = world_factory(session)
     iso = world.organisation(OrganisationKind.ISO)
-    operator = world.person(iso, Role.MARKET_OPERATOR)
+    operator = world.person(iso, Role.MARKET_OPERATOR, password=PASSWORD)
     organisation, [scid] = world.scheduling_coordinator()
-    trader = world.person(organisation, Role.TRADER, scids=(scid,))
+    trader = world.person(organisation, Role.TRADER, scids=(scid,), password=PASSWORD)
     reader = world.person(organisation, Role.READ_ONLY, scids=(scid,))
     other_org, [other_scid] = world.scheduling_coordinator()
-    other_trader = world.person(other_org, Role.TRADER, scids=(other_scid,))
+    other_trader = world.person(other_org, Role.TRADER, scids=(other_scid,), password=PASSWORD)
     unit = make_resource(session, certified_regulation=True, certified_spinning=True,
                          ra_capacity_mw=Decimal("0"))
     unit.cost_segments = [
@@ -84,7 +87,8 @@ def build_world(session: Session, world_factory: Callable[[Session], AccessWorld
 
     return BidWorld(scid.code, other_scid.code, unit.resource_id, other_unit.resource_id,
                     node.name, bearer(trader), bearer(other_trader), bearer(operator),
-                    bearer(reader))
+                    bearer(reader), {"trader": trader.email, "other_trader": other_trader.email,
+                                     "operator": operator.email})
 
 
 def energy_bid(resource: str, hours: range = range(1, 25), *, price: str = "25",

@@ -27,6 +27,7 @@ from gridmarket.web.routes import (
     coordinators,
     exam,
     home,
+    market,
     master_file,
     network,
     tokens,
@@ -49,6 +50,7 @@ def install_web(app: FastAPI) -> None:
         transfers,
         audit,
         network,
+        market,
     ):
         app.include_router(module.router)
     install_web_errors(app)

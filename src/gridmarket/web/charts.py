@@ -228,3 +228,69 @@ def network_map(
         links=placed_links,
         unplaced_buses=unplaced_buses,
     )
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    path: str
+    css_class: str
+
+
+@dataclass(frozen=True)
+class LineChart:
+    """Lines of values over intervals in a ``width`` × ``height`` box, with their ticks."""
+
+    width: int
+    height: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    series: list[Series]
+    x_ticks: list[Tick]
+    y_ticks: list[Tick]
+
+
+def line_chart(
+    series: Sequence[tuple[str, Sequence[float]]],
+    x_labels: Sequence[str],
+    *,
+    width: int = 720,
+    height: int = 300,
+    every: int = 1,
+) -> LineChart | None:
+    """Lines of ``(name, values)`` over the intervals named ``x_labels`` (a tick each ``every``).
+
+    Example::
+
+        >>> chart = line_chart([("A", [20.0, 25.0, 30.0])], ["HE1", "HE2", "HE3"])
+        >>> chart.series[0].path
+        'M64.0,96.0 L384.0,56.0 L704.0,16.0'
+    """
+    values = [v for _, line in series for v in line]
+    if not values or len(x_labels) < 2:
+        return None
+    left, right, top, bottom = 64.0, width - 16.0, 16.0, height - 44.0
+    low, high = min(0.0, min(values)), max(values)
+    y_values = _ticks(low, high if high > low else low + 1)
+    y_min, y_max = y_values[0], y_values[-1]
+    last = len(x_labels) - 1
+
+    def x(index: int) -> float:
+        return round(left + index / last * (right - left), 1)
+
+    def y(value: float) -> float:
+        return round(bottom - (value - y_min) / (y_max - y_min) * (bottom - top), 1)
+
+    lines = [
+        Series(name, " ".join(f"{'M' if i == 0 else 'L'}{x(i)},{y(v)}" for i, v in enumerate(line)),
+               f"series-{index % 4}")
+        for index, (name, line) in enumerate(series)
+    ]
+    return LineChart(
+        width=width, height=height, left=left, top=top, right=right, bottom=bottom,
+        series=lines,
+        x_ticks=[Tick(x(i), label) for i, label in enumerate(x_labels) if i % every == 0],
+        y_ticks=[Tick(y(v), _label(v)) for v in y_values],
+    )

@@ -21,7 +21,8 @@ class NavLink:
 
 def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
     if viewer is None:
-        return [("Market", "/"), ("Network map", "/network"), ("Register", "/register")]
+        return [("Market", "/"), ("Prices", "/prices"), ("Network map", "/network"),
+                ("Register", "/register")]
     links = [("Home", "/")]
     if viewer.is_iso:
         if viewer.may(Action.REVIEW_APPLICATION):
@@ -37,6 +38,11 @@ def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
     if not viewer.is_applicant and viewer.may(Action.VIEW_RESOURCE):
         links.append(("Master File", "/resources"))
         links.append(("Transfers", "/transfers"))
+    if viewer.scids and viewer.may(Action.VIEW_BIDS):
+        links.append(("Bids", "/bids"))
+    if viewer.may(Action.VIEW_MARKET_RESULTS):
+        links.append(("Market runs", "/market-runs"))
+    links.append(("Prices", "/prices"))
     links.append(("Network map", "/network"))
     if viewer.may(Action.VIEW_AUDIT_LOG):
         links.append(("Audit log", "/audit"))
@@ -49,7 +55,8 @@ def navigation(viewer: Viewer | None, path: str) -> list[NavLink]:
 
     Example::
 
-        [link.label for link in navigation(None, "/")]   # ['Market', 'Network map', 'Register']
+        [link.label for link in navigation(None, "/")]
+        # ['Market', 'Prices', 'Network map', 'Register']
     """
 
     def is_current(href: str) -> bool:

@@ -1,0 +1,121 @@
+"""Market pages: an SC's bids raw and clean, public prices with a price map, the run list."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from tests.bidding.bid_world import (
+    BEFORE_CLOSE,
+    PASSWORD,
+    BidWorld,
+    bid_set,
+    build_world,
+    energy_bid,
+)
+from tests.conftest import AccessWorld
+
+from gridmarket.api.app import create_app
+from gridmarket.clock import FixedClock
+from gridmarket.config import MarketParameters, Settings
+from gridmarket.db.engine import make_session_factory, unit_of_work
+from gridmarket.markets.parameters import record_parameters
+from gridmarket.markets.run_models import MarketKind, MarketPrice, MarketRun, RunStatus
+
+PRICE_DAY = date(2020, 9, 1)
+
+
+@pytest.fixture
+def world(engine: Engine, access_world_factory: Callable[[Session], AccessWorld]) -> BidWorld:
+    with unit_of_work(make_session_factory(engine)) as session:
+        return build_world(session, access_world_factory)
+
+
+@pytest.fixture
+def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=database_url, market=access_parameters))
+    app.state.clock = FixedClock(BEFORE_CLOSE)
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def log_in(client: TestClient, email: str) -> None:
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
+    assert token
+    response = client.post("/login", data={"csrf_token": token.group(1), "email": email,
+                                           "password": PASSWORD, "next": "/"},
+                           follow_redirects=False)
+    assert response.status_code == 303, response.text
+
+
+def test_an_sc_sees_its_bids_raw_and_clean_and_not_another_scs(
+    client: TestClient, world: BidWorld
+) -> None:
+    submitted = client.post("/api/v1/bids", headers=world.trader, json=bid_set(
+        world.scid, energy_bid(world.unit, range(1, 3), segments=[("30", "20"), ("50", "1500")])))
+    bid_id = submitted.json()["bids"][0]["bid_id"]
+    log_in(client, world.emails["trader"])
+    listing = client.get("/bids", params={"scid": world.scid, "trade_date": "2020-07-15"})
+    assert listing.status_code == 200 and f'href="/bids/{bid_id}"' in listing.text
+    assert "Conditionally modified" in listing.text and "PRICE_CAPPED_AT_SOFT_CAP" in listing.text
+    page = client.get(f"/bids/{bid_id}")
+    assert page.status_code == 200
+    text = html.unescape(page.text)
+    assert '"price": "1500"' in text and '"price": "1000"' in text  # raw, clean
+    assert page.text.count('class="curve"') == 2
+    client.cookies.clear()
+    log_in(client, world.emails["other_trader"])
+    assert client.get(f"/bids/{bid_id}").status_code == 404
+    assert client.get("/bids", params={"scid": world.scid,
+                                       "trade_date": "2020-07-15"}).status_code == 404
+
+
+def _published_prices(engine: Engine) -> int:
+    start = datetime(2020, 9, 1, 7, tzinfo=UTC)
+    with unit_of_work(make_session_factory(engine)) as session:
+        run = MarketRun(market=MarketKind.DAM, trade_date=PRICE_DAY, status=RunStatus.COMPLETED,
+                        started_at=start, finished_at=start,
+                        parameter_set_id=record_parameters(session, MarketParameters()).id)
+        session.add(run)
+        session.flush()
+        for hour in range(24):
+            for node, energy in (("DLAP_AREA1-APND", 20), ("DLAP_AREA2-APND", 30)):
+                session.add(MarketPrice(
+                    run_id=run.id, node=node, interval_start_utc=start + timedelta(hours=hour),
+                    lmp_usd_per_mwh=Decimal(energy + hour) + Decimal("1.5"),
+                    energy_usd_per_mwh=Decimal(energy + hour), congestion_usd_per_mwh=Decimal("1"),
+                    loss_usd_per_mwh=Decimal("0.5")))
+        return run.id
+
+
+def test_prices_are_public_and_drawn_per_load_aggregation_point(
+    client: TestClient, engine: Engine
+) -> None:
+    empty = client.get("/prices", params={"trade_date": "2020-09-02"})
+    assert empty.status_code == 200 and "No published DAM prices" in empty.text
+    _published_prices(engine)
+    page = client.get("/prices", params={"trade_date": PRICE_DAY.isoformat()})
+    assert page.status_code == 200
+    assert len(re.findall(r'<path d="M[^"]+" class="line series-', page.text)) == 2  # per DLAP
+    assert "DLAP_AREA2-APND" in page.text and "<td>HE24</td>" in page.text
+    assert '<td class="num">54.50</td>' in page.text  # area 2, HE24: 30 + 23 + 1 + 0.5
+
+
+def test_the_run_list_is_for_everyone_logged_in_and_details_for_the_iso(
+    client: TestClient, world: BidWorld, engine: Engine
+) -> None:
+    run_id = _published_prices(engine)
+    log_in(client, world.emails["trader"])
+    assert f"<td>{run_id}</td>" in client.get("/market-runs").text
+    assert client.get(f"/market-runs/{run_id}").status_code == 403
+    client.cookies.clear()
+    log_in(client, world.emails["operator"])
+    details = client.get(f"/market-runs/{run_id}")
+    assert details.status_code == 200 and "gridmarket market replay" in details.text
