@@ -200,30 +200,52 @@ async def submit(request: Request) -> Response:
 
 
 LAUNCHER = r'''
-"""uvicorn with N worker processes on a listening socket made as IPPROTO_TCP.
+"""uvicorn with N worker processes, each on its own SO_REUSEPORT socket made as IPPROTO_TCP.
 
 ``uvicorn --workers N`` binds ``socket.socket(AF_INET)`` (protocol 0); asyncio
 sets TCP_NODELAY only on sockets whose protocol is IPPROTO_TCP, so every
 response on a kept-alive connection then waits ~40 ms for the client's delayed
-ACK (headers and body are written separately). This launcher does what
-``uvicorn.run`` does, with the socket asyncio recognises.
+ACK (headers and body are written separately). And its workers share one
+listening socket: the first to wake accepts every pending connection (asyncio
+accepts up to 100 at a time), so wrk's kept-alive connections, all opened at
+once, land mostly on one worker while the other idles. Here each worker binds
+its own socket with SO_REUSEPORT and the kernel spreads new connections over
+them.
 """
+import multiprocessing
+import signal
 import socket
 import sys
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
 
-if __name__ == "__main__":  # Worker processes are spawned: they import this file again.
-    app, host, port, workers, *flags = sys.argv[1:]
-    config = uvicorn.Config(app, host=host, port=int(port), workers=int(workers),
-                            factory="--factory" in flags, access_log=False,
+
+def serve(app: str, host: str, port: int, factory: bool) -> None:
+    config = uvicorn.Config(app, host=host, port=port, factory=factory, access_log=False,
                             log_level="warning")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, int(port)))
-    sock.set_inheritable(True)
-    Multiprocess(config, sockets=[sock]).run()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+if __name__ == "__main__":  # Worker processes are spawned: they import this file again.
+    app, host, port, workers, *flags = sys.argv[1:]
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=serve, args=(app, host, int(port), "--factory" in flags))
+                 for _ in range(int(workers))]
+    for process in processes:
+        process.start()
+
+    def stop(*_args: object) -> None:
+        for process in processes:
+            process.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for process in processes:
+        process.join()
 '''
 
 

@@ -9,9 +9,12 @@ Entries are written in the caller's transaction, so a change that is rolled
 back leaves no entry. Refusals are the exception: the request that was refused
 fails, so :func:`record_refusal` writes them in a transaction of their own.
 
-Appending takes the chain head row with ``UPDATE ... RETURNING``: on
-PostgreSQL the row lock makes concurrent writers wait their turn; on SQLite
-the write lock serialises them. Either way the chain cannot fork.
+Appending locks the chain head row: on PostgreSQL the row lock makes
+concurrent writers wait their turn; on SQLite the write lock serialises them.
+Either way the chain cannot fork. The lock lasts until the commit, so the
+append is kept short: on PostgreSQL one statement locks the head, inserts the
+entry (its hash computed by the server over the content serialised here) and
+moves the head; callers make it the last statement before their commit.
 """
 
 from __future__ import annotations
@@ -22,13 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, Integer, bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from gridmarket.access.errors import Refusal
 from gridmarket.access.models import AuditChainHead, AuditEntry
 from gridmarket.access.principal import Principal
 from gridmarket.clock import Clock, SystemClock, as_utc
+from gridmarket.db.base import UtcDateTime
 
 GENESIS_SHA256 = "0" * 64
 """The "previous hash" of the first entry."""
@@ -91,12 +95,15 @@ def record_audit(
     ``actor`` is ``None`` for acts of the system or of an operator at the
     command line; ``actor_email`` then names who tried (e.g. a failed login).
 
+    The caller's pending changes are flushed first, so that the chain head is
+    taken by the last statement before the commit and held as briefly as
+    possible; the returned entry is not added to the session (it is written).
+
     Example::
 
         record_audit(session, actor=admin, action="role.grant", object_type="person",
                      object_id="42", details={"role": "TRADER"})
     """
-    head = _lock_chain_head(session)
     entry = AuditEntry(
         occurred_at=as_utc((clock or SystemClock()).now()),
         actor_person_id=actor.person_id if actor else None,
@@ -106,18 +113,66 @@ def record_audit(
         object_id=str(object_id),
         outcome=outcome,
         details_json=canonical_json(details or {}),
-        sequence=head[0] + 1,
-        previous_sha256=head[1],
     )
-    entry.entry_sha256 = entry_hash(entry.previous_sha256, entry)
-    session.add(entry)
     session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        appended = session.execute(_APPEND_POSTGRESQL, _values(entry, CHAIN_HEAD_ID)).one_or_none()
+        if appended is not None:
+            entry.sequence, entry.previous_sha256, entry.entry_sha256 = (
+                int(appended[0]), str(appended[1]), str(appended[2]))
+            return entry
+    head = _lock_chain_head(session)
+    entry.sequence = head[0] + 1
+    entry.previous_sha256 = head[1]
+    entry.entry_sha256 = entry_hash(entry.previous_sha256, entry)
+    session.execute(insert(AuditEntry).values(_columns(entry)))
     session.execute(
         update(AuditChainHead)
         .where(AuditChainHead.id == CHAIN_HEAD_ID)
         .values(last_sequence=entry.sequence, last_sha256=entry.entry_sha256)
     )
     return entry
+
+
+_CONTENT_COLUMNS = ("occurred_at", "actor_person_id", "actor_email", "action", "object_type",
+                    "object_id", "outcome", "details_json")
+
+
+def _columns(entry: AuditEntry) -> dict[str, Any]:
+    columns = {name: getattr(entry, name) for name in _CONTENT_COLUMNS}
+    columns.update(sequence=entry.sequence, previous_sha256=entry.previous_sha256,
+                   entry_sha256=entry.entry_sha256)
+    return columns
+
+
+def _values(entry: AuditEntry, head_id: int) -> dict[str, Any]:
+    values = {name: getattr(entry, name) for name in _CONTENT_COLUMNS}
+    values.update(head_id=head_id, content=canonical_json(entry_content(entry)))
+    return values
+
+
+# PostgreSQL appends in one statement: lock the head, insert the entry with its hash
+# computed by the server from the previous hash and the content serialised here, and
+# move the head. The lock is held from this statement to the commit, with no round
+# trip (and no wait for the Python interpreter lock) in between.
+_APPEND_POSTGRESQL = text("""
+WITH head AS (
+    SELECT last_sequence, last_sha256 FROM audit_chain_head WHERE id = :head_id FOR UPDATE
+), entry AS (
+    INSERT INTO audit_entry (sequence, occurred_at, actor_person_id, actor_email, action,
+                             object_type, object_id, outcome, details_json,
+                             previous_sha256, entry_sha256)
+    SELECT last_sequence + 1, :occurred_at, :actor_person_id, :actor_email, :action,
+           :object_type, :object_id, :outcome, :details_json, last_sha256,
+           encode(sha256(convert_to(last_sha256 || CAST(:content AS text), 'UTF8')), 'hex')
+    FROM head
+    RETURNING sequence, previous_sha256, entry_sha256
+)
+UPDATE audit_chain_head SET last_sequence = entry.sequence, last_sha256 = entry.entry_sha256
+FROM entry WHERE audit_chain_head.id = :head_id
+RETURNING entry.sequence, entry.previous_sha256, entry.entry_sha256
+""").bindparams(bindparam("occurred_at", type_=UtcDateTime()),
+                bindparam("actor_person_id", type_=Integer()))
 
 
 def _lock_chain_head(session: Session) -> tuple[int, str]:

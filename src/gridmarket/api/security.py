@@ -40,8 +40,8 @@ from gridmarket.access.errors import (
 )
 from gridmarket.access.models import TokenKind
 from gridmarket.access.policy import Action, authorize
-from gridmarket.access.principal import Principal, load_principal
-from gridmarket.access.tokens import SHOWN_PREFIX_LENGTH, resolve_token
+from gridmarket.access.principal import Principal
+from gridmarket.access.tokens import SHOWN_PREFIX_LENGTH, authenticate
 from gridmarket.api.deps import SessionDep
 from gridmarket.clock import Clock, SystemClock
 
@@ -94,10 +94,8 @@ def current_principal(request: Request, session: SessionDep, clock: ClockDep) ->
         raise NotAuthenticated("log in, or send an API token as 'Authorization: Bearer <token>'")
     secret, kind = presented
     try:
-        token = resolve_token(session, secret, clock=clock)
-        if token.kind != kind:
-            raise NotAuthenticated(f"a {token.kind.value.lower()} token is not accepted here")
-        return load_principal(session, token.person_id)
+        # One query: the token with its person, roles and SCIDs, read afresh on every request.
+        return authenticate(session, secret, kind=kind, clock=clock)
     except (NotAuthenticated, AccessNotFound) as rejected:
         refusal = Refusal(
             actor=None,

@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from gridmarket.access.audit import record_audit
@@ -138,9 +138,12 @@ def submit_bid_set(
         market=bid_set.market,
         trade_date=bid_set.trade_date,
         received_at=now,
+        response_json="",
     )
-    session.add(submission)
-    session.flush()  # A concurrent use of the same key fails here, before any work.
+    # Core statements, not the unit of work: the submission and its bids are written
+    # once and (but for virtual bids and trades) never changed in this transaction.
+    # A concurrent use of the same key fails here, before any work.
+    submission.id = session.execute(_INSERT_SUBMISSION, storage.row_of(submission)).scalar_one()
     outcomes = _validate_all(session, bid_set, parameters)
     results = [
         _store(session, submission, scid, bid_set, content, outcome, parameters, clock, now)
@@ -148,10 +151,11 @@ def submit_bid_set(
     ]
     response = _response(submission, bid_set, results)
     submission.response_json = json.dumps(response)
+    session.execute(_STORE_RESPONSE, {"submission_id": submission.id,
+                                      "response_json": submission.response_json})
     statuses = Counter(r["status"] for r in results)
-    # Write everything else first: the audit entry locks the chain head until commit,
-    # so only the entry itself (and the commit) happen while other submissions wait.
-    session.flush()
+    # Everything else is written first: the audit entry takes the chain head, which
+    # stays locked until the commit, so the entry is the last statement before it.
     record_audit(
         session, actor=principal, action="bid.submit", object_type="bid_submission",
         object_id=str(submission.id), clock=clock,
@@ -161,6 +165,14 @@ def submit_bid_set(
     )
     return SubmissionOutcome(response, replayed=False)
 
+
+_INSERT_SUBMISSION = insert(BidSubmission).returning(BidSubmission.id)
+_STORE_RESPONSE = (
+    update(BidSubmission)
+    .where(BidSubmission.id == bindparam("submission_id"))
+    .values(response_json=bindparam("response_json"))
+)
+_INSERT_BID = insert(Bid).returning(Bid.id)
 
 _SCID_WITH_STATUS = (
     select(Scid, SchedulingCoordinator.status)
@@ -232,8 +244,13 @@ def _store(
     # Findings and clean content go in with the insert (one statement, not two).
     storage.set_findings(bid, outcome.findings)
     storage.set_clean(bid, outcome.clean)
-    session.add(bid)
-    session.flush()
+    if isinstance(content, VirtualBid | TradeBid):
+        # Credit and matching may still change these: kept in the unit of work.
+        session.add(bid)
+        session.flush()
+    else:
+        # Energy and AS bids are final once written: one Core insert.
+        bid.id = session.execute(_INSERT_BID, storage.row_of(bid)).scalar_one()
     credit = None
     if isinstance(content, VirtualBid) and not outcome.invalid:
         credit = _reserve_virtual(session, bid, bid_set.scid, content, parameters, clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from gridmarket.bidding.schema import (
     hours_mask,
 )
 from gridmarket.bidding.validation import AnyBid, Finding
+from gridmarket.db.base import Base
 
 OPPOSITE = {TradeDirection.SELL: TradeDirection.BUY, TradeDirection.BUY: TradeDirection.SELL}
 
@@ -97,6 +99,23 @@ _LIVE_RIVALS = select(Bid).where(
     Bid.status.in_(LIVE_STATUSES),
     Bid.id != bindparam("bid_id"),
 ).with_for_update()
+
+
+def row_of(instance: Base) -> dict[str, Any]:
+    """The column values set on a new, unsaved ``instance``, for a Core ``INSERT``.
+
+    Columns left unset take their Python-side defaults, as the unit of work
+    would give them.
+    """
+    values: dict[str, Any] = {}
+    for column in instance.__table__.columns:
+        value = instance.__dict__.get(column.key)
+        if value is None and column.default is not None and column.default.is_scalar:
+            value = column.default.arg
+            setattr(instance, column.key, value)
+        if value is not None:
+            values[column.key] = value
+    return values
 
 
 def location_of(bid: AnyBid) -> str:
