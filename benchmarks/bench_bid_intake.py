@@ -269,6 +269,13 @@ class ServerCommand:
         return [str(self.launcher), app, "127.0.0.1", "{port}", str(self.workers),
                 *(["--factory"] if factory else [])]
 
+    def gridmarket(self) -> list[str]:
+        """``gridmarket serve``, as production runs it (unless ``--stock-uvicorn``)."""
+        if self.stock:
+            return self.of("gridmarket.api.app:create_app", factory=True)
+        return ["-m", "gridmarket.cli.main", "serve", "--host", "127.0.0.1", "--port", "{port}",
+                "--workers", str(self.workers), "--no-access-log"]
+
 
 @dataclass
 class RunResult:
@@ -347,7 +354,7 @@ def _run(options: argparse.Namespace, wrk: str) -> int:
         launcher.write_text(LAUNCHER)
         serve = ServerCommand(launcher, options.workers, stock=options.stock_uvicorn)
         env = {"GRIDMARKET_DATABASE_URL": sqlalchemy_url, "GRIDMARKET_FIXED_CLOCK": clock}
-        ours = _measure("gridmarket", serve.of("gridmarket.api.app:create_app", factory=True),
+        ours = _measure("gridmarket", serve.gridmarket(),
                         env, options, wrk, lua, requests_file,
                         lambda: _count(psycopg_url, "SELECT count(*) FROM bid"))
         peer: list[RunResult] = []
