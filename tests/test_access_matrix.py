@@ -31,12 +31,22 @@ from gridmarket.bidding.models import Bid, BidStatus
 from gridmarket.bidding.schema import BidKind, MarketType
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
+from gridmarket.metering.models import MeterDataSubmission, MeterDeadline, MeterSource
 from gridmarket.participants.loss_eligibility import apply_for_loss_eligibility
 from gridmarket.participants.models import EntityType, ExamAttempt, ScApplication, Scid
 from gridmarket.resources.transfers import TransferRequest, submit_transfer
 from gridmarket.resources.uploads import UploadedFile
+from gridmarket.settlement.models import (
+    SettlementRun,
+    SettlementStatement,
+    SettlementStatementLine,
+)
 
 NOW = datetime(2020, 7, 1, 16, tzinfo=UTC)
+_METER_CSV = (
+    b"RESOURCE_ID,RESOURCE_TYPE,MEASUREMENT_TYPE,UNIT,INTERVAL_MINUTES,INTERVAL_END_UTC,VALUE\n"
+    b"X,GENERATOR,GEN,MWh,60,2020-06-30T08:00:00Z,1\n"
+)
 SC_ROLES = (Role.USER_ACCESS_ADMINISTRATOR, Role.TRADER, Role.SETTLEMENT_ANALYST, Role.READ_ONLY)
 PUBLIC = {
     ("GET", "/healthz"),
@@ -48,6 +58,7 @@ PUBLIC = {
     ("POST", "/api/v1/auth/logout"),
     ("POST", "/api/v1/registrations"),
     ("GET", "/api/v1/prices"),
+    ("GET", "/oasisapi/SingleZip"),
 }
 
 
@@ -64,6 +75,9 @@ class World:
     transfer_id: int
     loss_application_id: int
     bid_id: int
+    statement_id: int
+    statement_line_id: int
+    meter_submission_id: int
     headers_by_role: dict[Role, dict[str, str]]
     owner_headers: dict[str, str]
 
@@ -142,6 +156,8 @@ def _build(session: Session, world_factory: Callable[[Session], AccessWorld]) ->
         clock=FixedClock(NOW),
     )
     bid = _bid_of(session, scid_a)
+    statement, statement_line = _statement_of(session, scid_a)
+    meter_submission = _meter_submission_of(session, scid_a)
     headers = {}
     for role in SC_ROLES:
         person_b = world.person(org_b, role, scids=(scid_b,))
@@ -159,6 +175,9 @@ def _build(session: Session, world_factory: Callable[[Session], AccessWorld]) ->
         transfer_id=transfer.id,
         loss_application_id=loss.id,
         bid_id=bid.id,
+        statement_id=statement.id,
+        statement_line_id=statement_line.id,
+        meter_submission_id=meter_submission.id,
         headers_by_role=headers,
         owner_headers={"Authorization": f"Bearer {token_a.secret}"},
     )
@@ -174,6 +193,48 @@ def _bid_of(session: Session, scid: Scid) -> Bid:
     session.add(bid)
     session.flush()
     return bid
+
+
+def _meter_submission_of(session: Session, scid: Scid) -> MeterDataSubmission:
+    submission = MeterDataSubmission(
+        scid_id=scid.id,
+        trade_date=date(2020, 6, 30),
+        version=1,
+        source=MeterSource.SC,
+        source_format="json",
+        deadline=MeterDeadline.INITIAL,
+        received_at=NOW,
+        records_accepted=0,
+        records_rejected=0,
+        values_stored=0,
+        rejections_json="[]",
+    )
+    session.add(submission)
+    session.flush()
+    return submission
+
+
+def _statement_of(
+    session: Session, scid: Scid
+) -> tuple[SettlementStatement, SettlementStatementLine]:
+    run = SettlementRun(trade_date=date(2020, 6, 30), kind="initial", status="PUBLISHED",
+                        missing_meter_policy="refuse", line_count=1, total_usd=0,
+                        created_at=NOW)
+    session.add(run)
+    session.flush()
+    statement = SettlementStatement(
+        run_id=run.id, account=scid.code, account_kind="SC", trade_date=date(2020, 6, 30),
+        kind="initial", version=1, publication_date=date(2020, 7, 14), published_at=NOW,
+        is_published=True, total_usd=1000, line_count=1, content_sha256="0" * 64)
+    session.add(statement)
+    session.flush()
+    line = SettlementStatementLine(
+        statement_id=statement.id, charge_code="SCID_FEE", component="TOTAL",
+        subject_kind="SCID", subject=scid.code, quantity_mwh=1, price_usd_per_mwh=1000,
+        amount_usd=1000, amount_unrounded_usd=1000, intervals=0, determinants_json="{}")
+    session.add(line)
+    session.flush()
+    return statement, line
 
 
 @pytest.fixture
@@ -215,6 +276,9 @@ def _path_values(world: World, path: str) -> dict[str, object]:
         "bid_id": world.bid_id,
         "hour": 1,
         "run_id": 1,
+        "statement_id": world.statement_id,
+        "line_id": world.statement_line_id,
+        "submission_id": world.meter_submission_id,
     }
 
 
@@ -236,6 +300,10 @@ def _request_kwargs(method: str, path: str, world: World) -> dict[str, object]:
         "/api/v1/transfers/{transfer_id}/documents/{slot}": {"files": {"file": pdf}},
         "/api/v1/resources/{resource_id}/certifications": {
             "data": {"kind": "TELEMETRY", "certified_on": "2020-07-01"}
+        },
+        "/api/v1/meter-data/upload": {
+            "data": {"scid": world.scid, "trade_date": "2020-06-30"},
+            "files": {"file": ("m.csv", _METER_CSV, "text/csv")},
         },
     }
     bodies: dict[str, object] = {
@@ -288,9 +356,30 @@ def _request_kwargs(method: str, path: str, world: World) -> dict[str, object]:
         },
         "/api/v1/scheduling-coordinators/{coordinator_id}/credit/financial-security/"
         "{security_id}/release": {"reason": "x"},
+        "/api/v1/meter-data": {
+            "scid": world.scid,
+            "trade_date": "2020-06-30",
+            "records": [
+                {
+                    "resource_id": world.resource_id,
+                    "resource_type": "GENERATOR",
+                    "measurement": "GEN",
+                    "unit": "MWh",
+                    "interval_minutes": 60,
+                    "interval_end_utc": "2020-06-30T08:00:00Z",
+                    "value": "1",
+                }
+            ],
+        },
     }
     if path in forms:
         return forms[path]
+    if path == "/api/v1/meter-data" and method == "GET":
+        return {"params": {"scid": world.scid, "trade_date": "2020-06-30"}}
+    if path == "/api/v1/settlement/statements/{statement_id}/diff":
+        return {"params": {"against": world.statement_id}}
+    if path == "/api/v1/settlement/trade-dates/{trade_date}/run":
+        return {"json": {"missing_meter": "refuse"}}
     if path.startswith("/api/v1/market-runs/{run_id}/") and method == "GET":
         return {"params": {"scid": world.scid}}  # A's SCID, asked for by B
     if path in bodies and method in {"POST", "PUT", "PATCH"}:

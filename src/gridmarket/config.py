@@ -211,6 +211,8 @@ class MeteringRules(_Group):
     pmax_tolerance_ratio: Decimal = Decimal("0.05")
     initial_sqmd_business_days: int = 5
     final_sqmd_business_days: int = 52
+    distribution_loss_factor: Decimal = Decimal("1.02")
+    """SC-metered load × this factor before settlement (one service voltage, *assumed*)."""
 
 
 class PublicationRules(_Group):

@@ -90,6 +90,12 @@ class Action(enum.StrEnum):
     VIEW_BIDS = "VIEW_BIDS"
     RUN_MARKET = "RUN_MARKET"
     VIEW_MARKET_RESULTS = "VIEW_MARKET_RESULTS"
+    # Settlement.
+    RUN_SETTLEMENT = "RUN_SETTLEMENT"
+    VIEW_STATEMENTS = "VIEW_STATEMENTS"
+    # Meter data (settlement-quality meter data, SQMD).
+    SUBMIT_METER_DATA = "SUBMIT_METER_DATA"
+    VIEW_METER_DATA = "VIEW_METER_DATA"
 
 
 _CERTIFICATION_STAFF = frozenset({Role.ISO_ADMINISTRATOR, Role.CERTIFICATION_SPECIALIST})
@@ -127,6 +133,14 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.VIEW_BIDS: ALL_ROLES,
     Action.RUN_MARKET: frozenset({Role.MARKET_OPERATOR, Role.ISO_ADMINISTRATOR}),
     Action.VIEW_MARKET_RESULTS: ALL_ROLES,
+    Action.RUN_SETTLEMENT: frozenset({Role.SETTLEMENT_ANALYST_ISO, Role.ISO_ADMINISTRATOR}),
+    # An SC's people see their own SCIDs' statements (the service checks which).
+    Action.VIEW_STATEMENTS: ALL_ROLES,
+    # SCs submit SQMD for their SC-metered resources; everyone sees their own SCIDs' meter data.
+    Action.SUBMIT_METER_DATA: frozenset(
+        {Role.USER_ACCESS_ADMINISTRATOR, Role.TRADER, Role.SETTLEMENT_ANALYST}
+    ),
+    Action.VIEW_METER_DATA: ALL_ROLES,
 }
 
 

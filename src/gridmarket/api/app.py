@@ -15,7 +15,10 @@ from gridmarket.api.routes import access, calendar, health, master_file, paramet
 from gridmarket.api.routes import bids as bid_routes
 from gridmarket.api.routes import credit as credit_routes
 from gridmarket.api.routes import market_results as market_result_routes
+from gridmarket.api.routes import metering as metering_routes
+from gridmarket.api.routes import oasis as oasis_routes
 from gridmarket.api.routes import resources as resource_routes
+from gridmarket.api.routes import settlement as settlement_routes
 from gridmarket.api.security import install_security
 from gridmarket.clock import FixedClock
 from gridmarket.config import Settings, get_settings
@@ -63,6 +66,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(credit_routes.router)
     app.include_router(market_result_routes.router)
     app.include_router(bid_routes.router)
+    app.include_router(settlement_routes.router)
+    app.include_router(oasis_routes.router)
+    app.include_router(metering_routes.router)
     _extend_openapi(app, bid_routes.add_bid_set_schema)
     install_domain_errors(app)
     install_security(app)

@@ -13,7 +13,11 @@ from gridmarket.cli.database import transaction
 from gridmarket.cli.load_commands import console, progress_bar
 from gridmarket.clock import FixedClock
 from gridmarket.config import Settings
-from gridmarket.demo.market_day import submit_and_close, submit_real_time_and_close
+from gridmarket.demo.market_day import (
+    collect_meter_data,
+    submit_and_close,
+    submit_real_time_and_close,
+)
 from gridmarket.demo.summary import RunSummary, summarise
 from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
 from gridmarket.markets.runs import published_run, run_day_ahead, run_real_time
@@ -65,6 +69,10 @@ def run_market_day(settings: Settings, day: date, model_name: str) -> None:
     with transaction() as session:
         for run in runs:
             _print_run(summarise(session, session.merge(run)))
+    metering = collect_meter_data(settings, day)
+    console.print(f"meter data: the ISO collected {metering.iso_values:,} values; SQMD "
+                  + ", ".join(f"{scid} {counts['accepted']:,} accepted, {counts['rejected']} "
+                              "rejected" for scid, counts in sorted(metering.submitted.items())))
     console.print(f"market day {day} done in {time.perf_counter() - began:.1f} s")
 
 

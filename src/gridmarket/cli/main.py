@@ -15,10 +15,12 @@ from gridmarket.cli.db_commands import db_app
 from gridmarket.cli.demo import demo
 from gridmarket.cli.load_commands import load_app
 from gridmarket.cli.market_commands import market_app
+from gridmarket.cli.metering_commands import metering_app
 from gridmarket.cli.opf import register as register_opf_commands
 from gridmarket.cli.resource_commands import register_resource_commands
 from gridmarket.cli.sc_commands import sc_app
 from gridmarket.cli.serve import serve
+from gridmarket.cli.settlement_commands import settlement_app
 
 app = typer.Typer(
     name="gridmarket",
@@ -49,6 +51,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(credit_app, name="credit")
 app.add_typer(sc_app, name="sc")
 app.add_typer(market_app, name="market")
+app.add_typer(settlement_app, name="settlement")
+app.add_typer(metering_app, name="metering")
 register_resource_commands(app)
 app.command()(serve)
 app.command()(demo)

@@ -6,10 +6,12 @@ from gridmarket.credit import models as credit_models
 from gridmarket.db.base import Base
 from gridmarket.markets import models as markets_models
 from gridmarket.markets import run_models as market_run_models
+from gridmarket.metering import models as metering_models
 from gridmarket.network import models as network_models
 from gridmarket.participants import loss_eligibility_models as loss_eligibility_models
 from gridmarket.participants import models as participants_models
 from gridmarket.resources import models as resources_models
+from gridmarket.settlement import models as settlement_models
 
 __all__ = [
     "Base",
@@ -18,7 +20,9 @@ __all__ = [
     "credit_models",
     "market_run_models",
     "markets_models",
+    "metering_models",
     "network_models",
     "participants_models",
     "resources_models",
+    "settlement_models",
 ]

@@ -30,9 +30,12 @@ from gridmarket.config import Settings
 from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.demo.bids import demo_bid_sets, demo_real_time_bid_set
 from gridmarket.demo.scenario import DEMO_COORDINATORS
+from gridmarket.metering.iso_collection import collect_iso_meter_data, demo_sqmd_records
 
 OPERATOR_EMAIL = "operator@iso.example"
 BIDDING_LEAD = timedelta(hours=2)
+METER_DATA_DELAY = timedelta(hours=12)
+"""Meter data arrives the morning after the trade day."""
 
 
 @dataclass
@@ -116,6 +119,46 @@ def submit_real_time_and_close(settings: Settings, trade_date: date, model_name:
     return report
 
 
+@dataclass
+class MeteringReport:
+    iso_values: int = 0
+    """5-minute values the ISO collected for ISO-metered resources."""
+    submitted: dict[str, dict[str, int]] = field(default_factory=dict)
+    """Per SCID: SQMD records accepted and rejected."""
+
+
+def collect_meter_data(settings: Settings, trade_date: date) -> MeteringReport:
+    """The ISO collects its meters; each SC with SC-metered resources submits hourly SQMD."""
+    parameters = settings.market_parameters()
+    calendar = MarketCalendar(parameters)
+    clock = FixedClock(calendar.trade_day_end_utc(trade_date) + METER_DATA_DELAY)
+    factory = make_session_factory(make_engine(settings.database_url))
+    report = MeteringReport()
+    with unit_of_work(factory) as session:
+        report.iso_values = collect_iso_meter_data(session, trade_date, parameters=parameters,
+                                                   clock=clock).values_stored
+        records = {c.scid: demo_sqmd_records(session, trade_date, c.scid, parameters=parameters)
+                   for c in DEMO_COORDINATORS}
+        tokens = _tokens(session, settings, clock, person="settlements")
+    app = create_app(settings)
+    app.state.clock = clock
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette.testclient announces httpx2
+        from fastapi.testclient import TestClient
+
+        with TestClient(app) as client:
+            for scid, rows in sorted(records.items()):
+                if not rows:
+                    continue
+                response = client.post("/api/v1/meter-data", headers=tokens[scid], json={
+                    "scid": scid, "trade_date": trade_date.isoformat(), "records": rows})
+                response.raise_for_status()
+                answer = response.json()
+                report.submitted[scid] = {"accepted": answer["records_accepted"],
+                                          "rejected": answer["records_rejected"]}
+    return report
+
+
 def _count(bids: list[dict[str, Any]]) -> dict[str, int]:
     statuses: dict[str, int] = {}
     for bid in bids:
@@ -123,14 +166,15 @@ def _count(bids: list[dict[str, Any]]) -> dict[str, int]:
     return statuses
 
 
-def _tokens(session: Session, settings: Settings, clock: FixedClock) -> dict[str, dict[str, str]]:
-    """Bearer headers of each demo SC's trader (by SCID) and of the ISO's operator."""
-    emails = {f"trader@{c.slug}.example": c.scid for c in DEMO_COORDINATORS}
+def _tokens(session: Session, settings: Settings, clock: FixedClock, *, person: str = "trader"
+            ) -> dict[str, dict[str, str]]:
+    """Bearer headers of a person of each demo SC (by SCID) and of the ISO's operator."""
+    emails = {f"{person}@{c.slug}.example": c.scid for c in DEMO_COORDINATORS}
     emails[OPERATOR_EMAIL] = OPERATOR_EMAIL
     rules = settings.market_parameters().access
     headers = {}
-    for person in session.scalars(select(Person).where(Person.email.in_(emails))):
-        issued = create_api_token(session, person.id, name="demo market day", lifetime_days=3,
+    for someone in session.scalars(select(Person).where(Person.email.in_(emails))):
+        issued = create_api_token(session, someone.id, name="demo market day", lifetime_days=3,
                                   rules=rules, clock=clock, actor=None)
-        headers[emails[person.email]] = {"Authorization": f"Bearer {issued.secret}"}
+        headers[emails[someone.email]] = {"Authorization": f"Bearer {issued.secret}"}
     return headers
