@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 from rich.progress import Progress, TaskID
 from rich.table import Table
@@ -21,6 +22,13 @@ from gridmarket.demo.market_day import (
 from gridmarket.demo.summary import RunSummary, summarise
 from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
 from gridmarket.markets.runs import published_run, run_day_ahead, run_real_time
+from gridmarket.metering.estimation import estimate_missing
+from gridmarket.metering.models import MeterDeadline
+from gridmarket.settlement.service import run_settlement
+from gridmarket.settlement.store import latest_statements
+
+STATEMENT_HOUR = timedelta(hours=18)
+"""Statements are published in the afternoon of their publication date (UTC)."""
 
 
 def run_market_day(settings: Settings, day: date, model_name: str) -> None:
@@ -73,6 +81,7 @@ def run_market_day(settings: Settings, day: date, model_name: str) -> None:
     console.print(f"meter data: the ISO collected {metering.iso_values:,} values; SQMD "
                   + ", ".join(f"{scid} {counts['accepted']:,} accepted, {counts['rejected']} "
                               "rejected" for scid, counts in sorted(metering.submitted.items())))
+    _settle(settings, day)
     console.print(f"market day {day} done in {time.perf_counter() - began:.1f} s")
 
 
@@ -103,3 +112,33 @@ def _print_run(summary: RunSummary) -> None:
     if summary.seconds:
         console.print("timings (s): " + ", ".join(f"{k} {v:.2f}"
                                                    for k, v in sorted(summary.seconds.items())))
+
+
+def _settle(settings: Settings, day: date) -> None:
+    """The initial statement of the day (on its T+9B publication date) for every account."""
+    parameters = settings.market_parameters()
+    calendar = MarketCalendar(parameters)
+    initial = calendar.statement_schedule(day)[0]
+    clock = FixedClock(calendar.trade_day_start_utc(initial.publication_date) + STATEMENT_HOUR)
+    with transaction() as session:
+        if not latest_statements(session, day):
+            estimated = estimate_missing(session, day, MeterDeadline.INITIAL,
+                                         parameters=parameters, clock=clock)
+            # What neither the meters nor the estimates cover (the battery is not
+            # dispatched in real time) settles at its expected energy, counted on the run.
+            run = run_settlement(session, day, parameters=parameters, clock=clock,
+                                 missing_meter="use_expected")
+            console.print(f"meter values estimated at the T+5B deadline: "
+                          f"{estimated.values_stored:,}; reads settled at expected energy: "
+                          f"{run.missing_reads:,}")
+        statements = latest_statements(session, day)
+        table = Table(title=f"Settlement statements for {day} "
+                            f"(published {initial.publication_date})")
+        for column in ("account", "statement", "lines", "amount (+ pays, − is paid)"):
+            table.add_column(column, justify="left" if column != "lines" else "right")
+        for account, statement in sorted(statements.items()):
+            table.add_row(account, f"{statement.kind} v{statement.version}",
+                          str(statement.line_count), f"{statement.total_usd:,.2f}")
+        total = sum((s.total_usd for s in statements.values()), Decimal(0))
+        console.print(table)
+        console.print(f"all accounts together: ${total:,.2f} (the market nets to zero)")
