@@ -23,7 +23,13 @@ from gridmarket.credit.reference_prices import reference_price, unregister_price
 from gridmarket.errors import Conflict
 from gridmarket.markets import results
 from gridmarket.markets.replay import replay_run
-from gridmarket.markets.run_models import DispatchInstruction, MarketPrice, MarketRun, RunStatus
+from gridmarket.markets.run_models import (
+    DispatchInstruction,
+    MarketKind,
+    MarketPrice,
+    MarketRun,
+    RunStatus,
+)
 from gridmarket.markets.runs import run_counts, run_day_ahead, run_real_time
 from gridmarket.participants.models import Notice
 
@@ -115,7 +121,10 @@ def test_a_failed_interval_carries_the_last_valid_result_forward(
 def test_an_sc_sees_only_its_own_awards(
     db_session: Session, market: SmallMarket, access_world: AccessWorld
 ) -> None:
-    dam = db_session.scalars(select(MarketRun).order_by(MarketRun.id)).first()
+    # This test's own DAM run: other tests commit runs of other days to the shared database.
+    dam = db_session.scalars(select(MarketRun).where(
+        MarketRun.market == MarketKind.DAM, MarketRun.trade_date == TRADE_DATE,
+        MarketRun.status == RunStatus.COMPLETED).order_by(MarketRun.id.desc())).first()
     assert dam is not None
     trader_a = access_world.principal(access_world.person(
         market.a.organisation, Role.TRADER, scids=(market.a.scid,)))

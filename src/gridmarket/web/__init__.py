@@ -30,6 +30,7 @@ from gridmarket.web.routes import (
     market,
     master_file,
     network,
+    statements,
     tokens,
     transfers,
 )
@@ -51,6 +52,7 @@ def install_web(app: FastAPI) -> None:
         audit,
         network,
         market,
+        statements,
     ):
         app.include_router(module.router)
     install_web_errors(app)

@@ -42,6 +42,8 @@ def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
         links.append(("Bids", "/bids"))
     if viewer.may(Action.VIEW_MARKET_RESULTS):
         links.append(("Market runs", "/market-runs"))
+    if viewer.may(Action.VIEW_STATEMENTS) and (viewer.is_iso or viewer.scids):
+        links.append(("Statements", "/statements"))
     links.append(("Prices", "/prices"))
     links.append(("Network map", "/network"))
     if viewer.may(Action.VIEW_AUDIT_LOG):
