@@ -15,6 +15,7 @@ from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters
 from gridmarket.errors import Conflict
 from gridmarket.settlement.models import (
+    LedgerJournalEntry,
     LedgerPosting,
     PublishedStatementImmutable,
     SettlementStatement,
@@ -102,9 +103,12 @@ def test_ledger_entries_balance_and_match_the_iso_accounts(db_session: Session) 
     unbalanced = db_session.execute(select(LedgerPosting.entry_id).group_by(
         LedgerPosting.entry_id).having(func.sum(LedgerPosting.amount_usd) != 0)).all()
     assert unbalanced == []
-    balances = dict(db_session.execute(select(LedgerPosting.account,
-                                              func.sum(LedgerPosting.amount_usd))
-                                       .group_by(LedgerPosting.account)).all())
+    # Postings of this trade date only: other tests commit other days to the shared database.
+    balances = dict(db_session.execute(
+        select(LedgerPosting.account, func.sum(LedgerPosting.amount_usd))
+        .join(LedgerJournalEntry, LedgerJournalEntry.id == LedgerPosting.entry_id)
+        .where(LedgerJournalEntry.trade_date == DAY)
+        .group_by(LedgerPosting.account)).all())
     statements = _statements(db_session, 1)
     for account, statement in statements.items():
         assert Decimal(balances.get(account, 0)) == statement.total_usd, account
