@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from gridmarket.config import get_settings
 from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.db.migrate import head_revisions
 from gridmarket.markets.models import ForecastHorizon, ForecastKind, ForecastValue
+from gridmarket.markets.run_models import MarketRun
 from gridmarket.participants.models import Scid
 from gridmarket.resources.models import Resource, ResourceAssignment
+from gridmarket.settlement.store import latest_statements
 
 runner = CliRunner()
 
@@ -50,9 +53,20 @@ def test_demo_no_serve_certifies_eight_scs_and_assigns_every_resource(
             .where(~Resource.id.in_(select(ResourceAssignment.resource_pk)))
         )
         assert unassigned == 0
+        # The market day ran through the API and was settled, netting to zero.
+        assert {run.market.value: run.status.value for run in session.scalars(
+            select(MarketRun))} == {"DAM": "COMPLETED", "RUC": "COMPLETED",
+                                    "FMM": "COMPLETED", "RTD": "COMPLETED"}
+        statements = latest_statements(session, date(2020, 7, 15))
+        assert {"DTGN", "MPPA", "CVGT", "ISO_FEES"} <= set(statements)
+        assert sum(s.total_usd for s in statements.values()) == 0
+    assert "all accounts together: $0.00" in result.output
     again = runner.invoke(app, ["demo", "--date", "2020-07-15", "--no-serve"])
     assert again.exit_code == 0, again.output
     assert "already loaded" in again.output
+    with unit_of_work(make_session_factory(make_engine(cli_database_url))) as session:
+        # Resubmitted bid sets replay their idempotency keys; nothing runs twice.
+        assert session.scalar(select(func.count()).select_from(MarketRun)) == 4
 
 
 def test_load_stores_forecasts_for_each_day_including_dst_days(cli_database_url: str) -> None:
