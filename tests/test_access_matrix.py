@@ -33,9 +33,16 @@ from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
 from gridmarket.metering.models import MeterDataSubmission, MeterDeadline, MeterSource
 from gridmarket.participants.loss_eligibility import apply_for_loss_eligibility
-from gridmarket.participants.models import EntityType, ExamAttempt, ScApplication, Scid
+from gridmarket.participants.models import (
+    Document,
+    EntityType,
+    ExamAttempt,
+    ScApplication,
+    Scid,
+)
 from gridmarket.resources.transfers import TransferRequest, submit_transfer
 from gridmarket.resources.uploads import UploadedFile
+from gridmarket.settlement.billing_models import Dispute, Invoice
 from gridmarket.settlement.models import (
     SettlementRun,
     SettlementStatement,
@@ -78,6 +85,8 @@ class World:
     statement_id: int
     statement_line_id: int
     meter_submission_id: int
+    invoice_id: int
+    dispute_id: int
     headers_by_role: dict[Role, dict[str, str]]
     owner_headers: dict[str, str]
 
@@ -158,6 +167,7 @@ def _build(session: Session, world_factory: Callable[[Session], AccessWorld]) ->
     bid = _bid_of(session, scid_a)
     statement, statement_line = _statement_of(session, scid_a)
     meter_submission = _meter_submission_of(session, scid_a)
+    invoice, dispute = _billing_of(session, scid_a, statement, uaa_a.id)
     headers = {}
     for role in SC_ROLES:
         person_b = world.person(org_b, role, scids=(scid_b,))
@@ -178,6 +188,8 @@ def _build(session: Session, world_factory: Callable[[Session], AccessWorld]) ->
         statement_id=statement.id,
         statement_line_id=statement_line.id,
         meter_submission_id=meter_submission.id,
+        invoice_id=invoice.id,
+        dispute_id=dispute.id,
         headers_by_role=headers,
         owner_headers={"Authorization": f"Bearer {token_a.secret}"},
     )
@@ -237,6 +249,27 @@ def _statement_of(
     return statement, line
 
 
+def _billing_of(
+    session: Session, scid: Scid, statement: SettlementStatement, person_id: int
+) -> tuple[Invoice, Dispute]:
+    invoice = Invoice(scheduling_coordinator_id=scid.scheduling_coordinator_id,
+                      invoice_date=date(2020, 7, 20), due_date=date(2020, 7, 27),
+                      total_usd=1000, paid_usd=0, status="OPEN", created_at=NOW)
+    evidence = Document(filename="e.pdf", content_type="application/pdf",
+                        size_bytes=len(TINY_PDF), sha256="0" * 64, content=TINY_PDF,
+                        organisation_id=None, uploaded_by_id=person_id, uploaded_at=NOW)
+    session.add_all([invoice, evidence])
+    session.flush()
+    dispute = Dispute(statement_id=statement.id, account=scid.code,
+                      scheduling_coordinator_id=scid.scheduling_coordinator_id,
+                      trade_date=statement.trade_date, hours_json="[1]", charge_code="SCID_FEE",
+                      amount_claimed_usd=1, reason="x", evidence_document_id=evidence.id,
+                      status="SUBMITTED", submitted_at=NOW)
+    session.add(dispute)
+    session.flush()
+    return invoice, dispute
+
+
 @pytest.fixture
 def setting(
     empty_database_url: str,
@@ -279,6 +312,8 @@ def _path_values(world: World, path: str) -> dict[str, object]:
         "statement_id": world.statement_id,
         "line_id": world.statement_line_id,
         "submission_id": world.meter_submission_id,
+        "invoice_id": world.invoice_id,
+        "dispute_id": world.dispute_id,
     }
 
 
@@ -304,6 +339,11 @@ def _request_kwargs(method: str, path: str, world: World) -> dict[str, object]:
         "/api/v1/meter-data/upload": {
             "data": {"scid": world.scid, "trade_date": "2020-06-30"},
             "files": {"file": ("m.csv", _METER_CSV, "text/csv")},
+        },
+        "/api/v1/billing/disputes": {
+            "data": {"statement_id": str(world.statement_id), "hours": "1",
+                     "charge_code": "SCID_FEE", "amount_claimed_usd": "1", "reason": "x"},
+            "files": {"evidence": pdf},
         },
     }
     bodies: dict[str, object] = {
@@ -356,6 +396,15 @@ def _request_kwargs(method: str, path: str, world: World) -> dict[str, object]:
         },
         "/api/v1/scheduling-coordinators/{coordinator_id}/credit/financial-security/"
         "{security_id}/release": {"reason": "x"},
+        "/api/v1/billing/invoice-runs": {"invoice_date": "2020-07-20"},
+        "/api/v1/billing/penalty-runs": {"day": "2020-07-28"},
+        "/api/v1/billing/payments": {
+            "coordinator_id": world.coordinator_id,
+            "amount_usd": "10.00",
+            "received_at": "2020-07-21T16:00:00Z",
+            "reference": "WIRE",
+        },
+        "/api/v1/billing/disputes/{dispute_id}/decision": {"status": "REJECTED", "reason": "x"},
         "/api/v1/meter-data": {
             "scid": world.scid,
             "trade_date": "2020-06-30",

@@ -158,3 +158,30 @@ def providers(**by_code: Provider) -> Iterator[None]:
                 )
             )
         yield
+
+
+SETTLEMENT_COMPONENTS = (
+    EalComponentCode.UNPAID_INVOICES,
+    EalComponentCode.UNINVOICED_STATEMENTS,
+    EalComponentCode.ESTIMATED_UNSTATED_DAYS,
+    EalComponentCode.ESTIMATED_FEES,
+)
+
+
+@contextmanager
+def credit_alone() -> Iterator[None]:
+    """Without settlement's EAL providers for the block: credit's own rules, isolated.
+
+    Billing registers providers for invoices, statements, estimates and fees when
+    it is imported; the credit tests state their figures without them.
+    """
+    saved = {code: EAL_PROVIDERS.provider_for(code) for code in SETTLEMENT_COMPONENTS}
+    for code in SETTLEMENT_COMPONENTS:
+        EAL_PROVIDERS.unregister(code)
+    try:
+        yield
+    finally:
+        for code, registered in saved.items():
+            EAL_PROVIDERS.unregister(code)
+            if registered is not None:
+                EAL_PROVIDERS.register(code, registered.provider, name=registered.name)

@@ -202,6 +202,9 @@ class SettlementRules(_Group):
     """Late payment penalty accrual per calendar day *(assumed rate)*."""
     dispute_window_business_days: int = 22
     scid_monthly_charge_usd: Decimal = Decimal("1000")
+    overdue_suspension_business_days: int = 2
+    """An invoice unpaid this many business days past its due date suspends the SC
+    *(assumed)*."""
 
 
 class MeteringRules(_Group):

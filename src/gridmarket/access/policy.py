@@ -93,6 +93,11 @@ class Action(enum.StrEnum):
     # Settlement.
     RUN_SETTLEMENT = "RUN_SETTLEMENT"
     VIEW_STATEMENTS = "VIEW_STATEMENTS"
+    # Billing: invoices, payments, penalties, disputes.
+    MANAGE_BILLING = "MANAGE_BILLING"
+    VIEW_INVOICES = "VIEW_INVOICES"
+    SUBMIT_DISPUTE = "SUBMIT_DISPUTE"
+    REVIEW_DISPUTE = "REVIEW_DISPUTE"
     # Meter data (settlement-quality meter data, SQMD).
     SUBMIT_METER_DATA = "SUBMIT_METER_DATA"
     VIEW_METER_DATA = "VIEW_METER_DATA"
@@ -136,6 +141,11 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
     Action.RUN_SETTLEMENT: frozenset({Role.SETTLEMENT_ANALYST_ISO, Role.ISO_ADMINISTRATOR}),
     # An SC's people see their own SCIDs' statements (the service checks which).
     Action.VIEW_STATEMENTS: ALL_ROLES,
+    # Invoice and penalty jobs, payments recorded (ISO); an SC sees its own invoices.
+    Action.MANAGE_BILLING: frozenset({Role.SETTLEMENT_ANALYST_ISO, Role.ISO_ADMINISTRATOR}),
+    Action.VIEW_INVOICES: ALL_ROLES,
+    Action.SUBMIT_DISPUTE: frozenset({Role.SETTLEMENT_ANALYST, Role.USER_ACCESS_ADMINISTRATOR}),
+    Action.REVIEW_DISPUTE: frozenset({Role.SETTLEMENT_ANALYST_ISO, Role.ISO_ADMINISTRATOR}),
     # SCs submit SQMD for their SC-metered resources; everyone sees their own SCIDs' meter data.
     Action.SUBMIT_METER_DATA: frozenset(
         {Role.USER_ACCESS_ADMINISTRATOR, Role.TRADER, Role.SETTLEMENT_ANALYST}

@@ -13,6 +13,7 @@ from gridmarket.api.errors import install_domain_errors
 from gridmarket.api.request_limit import RequestLimit, pool_capacity
 from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
 from gridmarket.api.routes import bids as bid_routes
+from gridmarket.api.routes import billing as billing_routes
 from gridmarket.api.routes import credit as credit_routes
 from gridmarket.api.routes import market_results as market_result_routes
 from gridmarket.api.routes import metering as metering_routes
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(market_result_routes.router)
     app.include_router(bid_routes.router)
     app.include_router(settlement_routes.router)
+    app.include_router(billing_routes.router)
     app.include_router(oasis_routes.router)
     app.include_router(metering_routes.router)
     _extend_openapi(app, bid_routes.add_bid_set_schema)

@@ -10,6 +10,7 @@ import typer
 
 from gridmarket.cli.access_commands import audit_app, users_app
 from gridmarket.cli.bench import bench_app
+from gridmarket.cli.billing_commands import billing_app
 from gridmarket.cli.credit_commands import credit_app
 from gridmarket.cli.db_commands import db_app
 from gridmarket.cli.demo import demo
@@ -52,6 +53,7 @@ app.add_typer(credit_app, name="credit")
 app.add_typer(sc_app, name="sc")
 app.add_typer(market_app, name="market")
 app.add_typer(settlement_app, name="settlement")
+app.add_typer(billing_app, name="billing")
 app.add_typer(metering_app, name="metering")
 register_resource_commands(app)
 app.command()(serve)

@@ -11,12 +11,14 @@ from gridmarket.network import models as network_models
 from gridmarket.participants import loss_eligibility_models as loss_eligibility_models
 from gridmarket.participants import models as participants_models
 from gridmarket.resources import models as resources_models
+from gridmarket.settlement import billing_models as billing_models
 from gridmarket.settlement import models as settlement_models
 
 __all__ = [
     "Base",
     "access_models",
     "bidding_models",
+    "billing_models",
     "credit_models",
     "market_run_models",
     "markets_models",

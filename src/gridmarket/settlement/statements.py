@@ -41,6 +41,7 @@ from gridmarket.settlement.models import (
     SettlementStatement,
     SettlementStatementLine,
 )
+from gridmarket.settlement.run_hooks import after_publication, with_dispute_adjustments
 from gridmarket.settlement.store import StatementOptions, store_result
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
@@ -102,7 +103,8 @@ def settle_trade_date(session: Session, inputs: SettlementInputs, *, trade_date:
                        field="kind")
     if kind != INITIAL_STATEMENT and not has_initial:
         raise Conflict(f"{trade_date} has no initial statement yet", field="kind")
-    result = settle(inputs, engine_parameters(parameters, missing_meter))
+    result = with_dispute_adjustments(
+        session, settle(inputs, engine_parameters(parameters, missing_meter)), trade_date)
     publication = schedule[kind]
     options = StatementOptions(
         kind=kind, publication_date=publication,
@@ -111,7 +113,9 @@ def settle_trade_date(session: Session, inputs: SettlementInputs, *, trade_date:
         missing_meter_policy=missing_meter,
         only_if_changed=kind not in (INITIAL_STATEMENT, "recalculation"),
         requested_by_person_id=requested_by_person_id, market_run_ids=market_run_ids)
-    return store_result(session, result, trade_date=trade_date, options=options, clock=clock)
+    run = store_result(session, result, trade_date=trade_date, options=options, clock=clock)
+    after_publication(session, run, clock)
+    return run
 
 
 # --- reading -----------------------------------------------------------------------------
