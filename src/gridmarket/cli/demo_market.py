@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from rich.progress import Progress, TaskID
 from rich.table import Table
+from sqlalchemy import select
 
 from gridmarket.calendar import MarketCalendar
 from gridmarket.cli.database import transaction
@@ -24,6 +25,8 @@ from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
 from gridmarket.markets.runs import published_run, run_day_ahead, run_real_time
 from gridmarket.metering.estimation import estimate_missing
 from gridmarket.metering.models import MeterDeadline
+from gridmarket.participants.models import SchedulingCoordinator
+from gridmarket.settlement.invoicing import run_invoices
 from gridmarket.settlement.service import run_settlement
 from gridmarket.settlement.store import latest_statements
 
@@ -142,3 +145,24 @@ def _settle(settings: Settings, day: date) -> None:
         total = sum((s.total_usd for s in statements.values()), Decimal(0))
         console.print(table)
         console.print(f"all accounts together: ${total:,.2f} (the market nets to zero)")
+    _invoice(settings, initial.publication_date)
+
+
+def _invoice(settings: Settings, published: date) -> None:
+    """The weekly invoice run after the statement's publication, an invoice per SC."""
+    parameters = settings.market_parameters()
+    calendar = MarketCalendar(parameters)
+    invoice_date = calendar.next_invoice_date(published)
+    clock = FixedClock(calendar.trade_day_start_utc(invoice_date) + STATEMENT_HOUR)
+    with transaction() as session:
+        run = run_invoices(session, invoice_date, parameters=parameters, clock=clock)
+        names = dict(session.execute(select(SchedulingCoordinator.id,
+                                            SchedulingCoordinator.legal_name)).all())
+        table = Table(title=f"Invoices of {invoice_date} (due "
+                            f"{calendar.invoice_due_date(invoice_date)})")
+        for column in ("scheduling coordinator", "invoice", "amount", "status"):
+            table.add_column(column, justify="right" if column == "amount" else "left")
+        for invoice in run.invoices:
+            table.add_row(names.get(invoice.scheduling_coordinator_id, "?"), str(invoice.id),
+                          f"{invoice.total_usd:,.2f}", invoice.status)
+        console.print(table)
