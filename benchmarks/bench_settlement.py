@@ -6,11 +6,15 @@ and, in the same run, a peer figure: DuckDB computing only the three
 imbalance codes (6460, 6470, 6475) over the same frames, exact DECIMAL(38,12)
 sums, no statements — the floor.
 
-Run: ``.venv/bin/python benchmarks/bench_settlement.py`` (not part of ``make test``).
+Run: ``.venv/bin/python benchmarks/bench_settlement.py [--resources 250 500 1000]
+[--postgres postgresql+psycopg://postgres@127.0.0.1:5432/test]`` (not part of ``make test``).
+``build(count, days)`` also makes the smaller markets of
+``tests/settlement/test_engine_golden.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
@@ -40,22 +44,25 @@ def _dec(values: np.ndarray) -> pl.Series:
             .cast(pl.Decimal(38, 6)) / 10**6)
 
 
-def build() -> SettlementInputs:
+def build(resource_count: int = RESOURCES, days: list[date] | None = None) -> SettlementInputs:
+    """The generated month (seed 42): ``resource_count`` resources (20 % loads) over ``days``."""
+    days = days or DAYS
+    count, loads = resource_count, resource_count // 5
     rng = np.random.default_rng(42)
-    grid = interval_grid(MarketCalendar(), DAYS)
-    ids = [f"R{n:04d}" for n in range(RESOURCES)]
-    is_load = np.arange(RESOURCES) >= RESOURCES - LOADS
-    scid = [f"S{n % SCIDS:03d}" for n in range(RESOURCES)]
-    node = [f"DLAP{n % 3}" if is_load[n] else f"N{n % NODES:03d}" for n in range(RESOURCES)]
+    grid = interval_grid(MarketCalendar(), days)
+    ids = [f"R{n:04d}" for n in range(count)]
+    is_load = np.arange(count) >= count - loads
+    scid = [f"S{n % SCIDS:03d}" for n in range(count)]
+    node = [f"DLAP{n % 3}" if is_load[n] else f"N{n % NODES:03d}" for n in range(count)]
     resources = pl.DataFrame({"resource_id": ids, "scid": scid, "node": node}).join(
-        pl.DataFrame({"trade_date": DAYS}), how="cross")
+        pl.DataFrame({"trade_date": days}), how="cross")
     sign = np.where(is_load, -1, 1)
 
     def schedule(instants: pl.Series, low: int, high: int) -> pl.DataFrame:
         n = len(instants)
-        base = rng.integers(low, high, (RESOURCES, n)) * sign[:, None]
+        base = rng.integers(low, high, (count, n)) * sign[:, None]
         return pl.DataFrame({"resource_id": np.repeat(ids, n),
-                             "interval_start_utc": pl.concat([instants] * RESOURCES),
+                             "interval_start_utc": pl.concat([instants] * count),
                              "mw": _dec(base.reshape(-1) * 10**3)})
 
     hours = grid["hour_start_utc"].unique().sort()
@@ -66,7 +73,7 @@ def build() -> SettlementInputs:
     rtd = schedule(rtds, 0, 100_000).rename({"mw": "dispatch_mw"})
     rtd = rtd.with_columns((pl.col("dispatch_mw") / 12).cast(pl.Decimal(38, 6))
                            .alias("expected_energy_mwh"))
-    meter_values = rng.integers(0, 9_000_000, RESOURCES * len(rtds))
+    meter_values = rng.integers(0, 9_000_000, count * len(rtds))
     meter = pl.DataFrame({
         "resource_id": rtd["resource_id"],
         "scid": np.repeat(scid, len(rtds)),
@@ -91,11 +98,11 @@ def build() -> SettlementInputs:
     trades = pl.DataFrame({"seller_scid": "S001", "buyer_scid": "S002", "location": "DLAP0",
                            "interval_start_utc": hours,
                            "mw": _dec(np.full(len(hours), 10 * 10**6))})
-    fees = pl.DataFrame({"trade_date": DAYS * SCIDS,
-                         "scid": np.repeat([f"S{n:03d}" for n in range(SCIDS)], len(DAYS)),
+    fees = pl.DataFrame({"trade_date": days * SCIDS,
+                         "scid": np.repeat([f"S{n:03d}" for n in range(SCIDS)], len(days)),
                          "market": "DAM", "segment_count": rng.integers(0, 5000,
-                                                                        SCIDS * len(DAYS))})
-    scid_charges = pl.DataFrame({"trade_date": [DAYS[0]] * SCIDS,
+                                                                        SCIDS * len(days))})
+    scid_charges = pl.DataFrame({"trade_date": [days[0]] * SCIDS,
                                  "scid": [f"S{n:03d}" for n in range(SCIDS)]})
     eligible = resources.filter(pl.col("resource_id").is_in(ids[-10:])).select(
         "trade_date", "scid", "resource_id")
@@ -151,33 +158,70 @@ def duckdb_floor(inputs: SettlementInputs) -> float:
     return time.perf_counter() - start
 
 
-def main() -> None:
-    t0 = time.perf_counter()
-    inputs = build()
-    print(f"inputs built in {time.perf_counter() - t0:.1f} s: "
-          f"{inputs.rtd_dispatch.height:,} RTD resource-intervals, "
-          f"{inputs.meter.height:,} meter values, {inputs.prices.height:,} prices")
-    with tempfile.TemporaryDirectory() as folder:
+def _database(backend: str, folder: str) -> str:
+    """A fresh migrated database: a SQLite file, or a new PostgreSQL database."""
+    if backend == "sqlite":
         url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
-        upgrade(url)
-        engine = make_engine(url)
+    else:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        admin = create_engine(backend, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text('DROP DATABASE IF EXISTS "bench_settlement" WITH (FORCE)'))
+            connection.execute(text('CREATE DATABASE "bench_settlement"'))
+        admin.dispose()
+        url = make_url(backend).set(database="bench_settlement").render_as_string(
+            hide_password=False)
+    upgrade(url)
+    return url
+
+
+def run(inputs: SettlementInputs, days: list[date], backend: str) -> tuple[float, float, int]:
+    """Settle ``days`` once and store every trade date: (compute s, store s, lines)."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(_database(backend, folder))
         start = time.perf_counter()
         result = settle(inputs, EngineParameters(Decimal("0.005"), Decimal("1000")))
         computed = time.perf_counter() - start
+        assert set(result.totals().values()) == {Decimal("0.00")}
         clock = FixedClock(datetime(2020, 9, 1, tzinfo=UTC))
         with unit_of_work(make_session_factory(engine)) as session:
-            for day in DAYS:
+            for day in days:
                 store_result(session, result, trade_date=day, clock=clock,
                              options=StatementOptions(kind="initial", publication_date=day))
-        total = time.perf_counter() - start
+        stored = time.perf_counter() - start - computed
         engine.dispose()
-    lines = result.lines.height
-    print(f"gridmarket settlement, 30 trade dates × {RESOURCES} resources: compute "
-          f"{computed:.1f} s, compute + store {total:.1f} s ({lines:,} statement lines, "
-          f"every trade date $0.00: {set(result.totals().values())})")
-    floor = duckdb_floor(inputs)
-    print(f"peer (floor): DuckDB 6460+6470+6475 only, no statements: {floor:.1f} s")
-    sys.stdout.flush()
+    return computed, stored, result.lines.height
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--resources", type=int, nargs="+", default=[RESOURCES],
+                        help="resource counts to run (e.g. 250 500 1000 for scaling)")
+    parser.add_argument("--postgres", metavar="ADMIN_URL",
+                        help="also store on PostgreSQL (a database bench_settlement is made)")
+    parser.add_argument("--no-floor", action="store_true", help="skip the DuckDB peer figure")
+    args = parser.parse_args()
+    for count in args.resources:
+        t0 = time.perf_counter()
+        inputs = build(count)
+        print(f"{count} resources: inputs built in {time.perf_counter() - t0:.1f} s: "
+              f"{inputs.rtd_dispatch.height:,} RTD resource-intervals, "
+              f"{inputs.meter.height:,} meter values, {inputs.prices.height:,} prices")
+        backends = ["sqlite", *([args.postgres] if args.postgres else [])]
+        for backend in backends:
+            computed, stored, lines = run(inputs, DAYS, backend)
+            name = "sqlite" if backend == "sqlite" else "postgresql"
+            print(f"  gridmarket settlement, 30 trade dates x {count} resources, {name}: "
+                  f"compute {computed:.1f} s, store {stored:.1f} s, total "
+                  f"{computed + stored:.1f} s ({lines:,} statement lines, every trade date "
+                  f"$0.00)")
+            sys.stdout.flush()
+        if not args.no_floor:
+            print(f"  peer (floor): DuckDB 6460+6470+6475 only, no statements: "
+                  f"{duckdb_floor(inputs):.1f} s")
+            sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -258,3 +258,18 @@ def access_world_factory(
 ) -> Callable[[Session], AccessWorld]:
     """Make an :class:`AccessWorld` over any session, e.g. one that commits for API tests."""
     return lambda session: AccessWorld(session, access_rules, access_clock)
+
+
+# --- Credit tests state their figures without settlement's EAL providers ---------------
+
+from tests.test_credit_support import credit_alone  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _credit_tests_alone(request: pytest.FixtureRequest) -> Iterator[None]:
+    """In ``tests/test_credit_*.py``, EAL without the providers billing registers on import."""
+    if not request.module.__name__.rsplit(".", 1)[-1].startswith("test_credit"):
+        yield
+        return
+    with credit_alone():
+        yield

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session
 from tests.conftest import AccessWorld
 from tests.resource_helpers import committed, migrated
-from tests.test_credit_support import PARAMS, credit_alone, pacific_noon
+from tests.test_credit_support import PARAMS, pacific_noon
 from typer.testing import CliRunner
 
 from gridmarket.access.models import OrganisationKind, Role
@@ -27,13 +27,6 @@ from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.resources.models import AggregatedNode, AggregatedNodeKind
 
 NOW = datetime(2020, 7, 1, 19, tzinfo=UTC)  # noon on Wed 1 July 2020 in California
-
-@pytest.fixture(autouse=True)
-def _credit_alone() -> Iterator[None]:
-    """Credit's own rules, without settlement's EAL providers (see ``credit_alone``)."""
-    with credit_alone():
-        yield
-
 
 
 @dataclass

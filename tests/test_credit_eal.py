@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -13,7 +12,6 @@ from tests.test_credit_support import (
     PARAMS,
     CreditWorld,
     cash,
-    credit_alone,
     credit_world,
     fixed_provider,
     pacific_noon,
@@ -42,13 +40,6 @@ from gridmarket.credit.reservations import (
 from gridmarket.participants.models import SchedulingCoordinator
 
 JULY_1 = date(2020, 7, 1)
-
-@pytest.fixture(autouse=True)
-def _credit_alone() -> Iterator[None]:
-    """Credit's own rules, without settlement's EAL providers (see ``credit_alone``)."""
-    with credit_alone():
-        yield
-
 
 
 @pytest.fixture

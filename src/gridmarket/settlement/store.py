@@ -80,15 +80,6 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _line_rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    rows = frame.select(
-        "charge_code", "component", "subject_kind", "subject", "quantity_mwh",
-        "price_usd_per_mwh", "amount_usd", "amount_unrounded_usd",
-        pl.col("intervals").cast(pl.Int64), pl.col("determinants").alias("determinants_json"),
-    ).to_dicts()
-    return rows
-
-
 def latest_statements(session: Session, trade_date: date) -> dict[str, SettlementStatement]:
     """The newest published statement of each account for ``trade_date``.
 
@@ -115,16 +106,17 @@ def store_result(session: Session, result: SettlementResult, *, trade_date: date
     With ``only_if_changed``, a result whose lines equal the latest versions
     of every account is recorded as an UNCHANGED run without statements.
     """
-    lines = result.lines.filter(pl.col("trade_date") == trade_date)
+    lines = _day_rows(result.lines, trade_date)
     check_balanced(lines)
     total = Decimal(lines["amount_usd"].sum() or 0)
     if total != 0:
         raise UnbalancedSettlement(f"{trade_date}: lines sum to {total}, not 0.00")
-    per_account = {account: _line_rows(frame) for (account,), frame in
-                   lines.partition_by("account", as_dict=True, maintain_order=True).items()}
-    kinds = dict(lines.select("account", "account_kind").unique().iter_rows())
+    lines = lines.with_columns(pl.col("determinants").alias("determinants_json"))
+    accounts = lines.group_by("account", maintain_order=True).agg(
+        pl.col("account_kind").first(), pl.col("amount_usd").sum().alias("total"),
+        pl.len().alias("line_count"))
     previous = latest_statements(session, trade_date)
-    digests = {account: canonical_digest(rows) for account, rows in per_account.items()}
+    digests = _digests(lines)
     unchanged = (set(previous) == set(digests)
                  and all(previous[a].content_sha256 == digests[a] for a in digests))
     now = clock.now()
@@ -132,7 +124,7 @@ def store_result(session: Session, result: SettlementResult, *, trade_date: date
         trade_date=trade_date, kind=options.kind,
         status="UNCHANGED" if unchanged and options.only_if_changed else "PUBLISHED",
         missing_meter_policy=options.missing_meter_policy,
-        missing_reads=result.missing_reads.filter(pl.col("trade_date") == trade_date).height,
+        missing_reads=_day_rows(result.missing_reads, trade_date).height,
         line_count=lines.height, total_usd=total,
         pools_json=json.dumps({k: str(v) for k, v in result.pools.get(trade_date, {}).items()}),
         market_run_ids_json=json.dumps(options.market_run_ids or {}),
@@ -144,67 +136,151 @@ def store_result(session: Session, result: SettlementResult, *, trade_date: date
         return run
     _store_detail(session, run.id, result, trade_date)
     statements: dict[str, SettlementStatement] = {}
-    for account, rows in per_account.items():
+    for account, kind, account_total, count in accounts.iter_rows():
         before = previous.get(account)
         statements[account] = SettlementStatement(
-            run_id=run.id, account=account, account_kind=kinds[account], trade_date=trade_date,
+            run_id=run.id, account=account, account_kind=kind, trade_date=trade_date,
             kind=options.kind, version=(before.version + 1) if before else 1,
             supersedes_id=before.id if before else None,
             publication_date=options.publication_date, published_at=now, is_published=True,
-            total_usd=sum((r["amount_usd"] for r in rows), Decimal("0.00")),
-            line_count=len(rows), content_sha256=digests[account],
+            total_usd=Decimal(account_total) + Decimal("0.00"), line_count=count,
+            content_sha256=digests[account],
             is_disputable=options.kind != "initial", dispute_deadline=options.dispute_deadline)
     session.add_all(statements.values())
     session.flush()
-    session.execute(insert(SettlementStatementLine), [
-        {"statement_id": statements[account].id, **row}
-        for account, rows in per_account.items() for row in rows])
-    _post_ledger(session, statements, per_account, previous, trade_date, now)
+    _insert_lines(session, lines.with_columns(pl.col("account").replace_strict(
+        {a: s.id for a, s in statements.items()}, return_dtype=pl.Int64).alias("statement_id")))
+    _post_ledger(session, statements, lines, previous, trade_date, now)
     return run
+
+
+def _day_rows(frame: pl.DataFrame, trade_date: date) -> pl.DataFrame:
+    """The rows of one trade date; a slice when the frame is sorted by trade date."""
+    days = frame["trade_date"]
+    if frame.height > 10_000 and days.flags["SORTED_ASC"]:
+        start = days.search_sorted(trade_date, "left")
+        end = days.search_sorted(trade_date, "right")
+        return frame.slice(start, end - start)
+    return frame.filter(pl.col("trade_date") == trade_date)
+
+
+def _canonical_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """:func:`_text` of a column, vectorised: decimals normalised, null as ''."""
+    expr = pl.col(column)
+    if isinstance(dtype, pl.Decimal):
+        text = expr.cast(pl.String)
+        if dtype.scale:
+            text = text.str.strip_chars_end("0").str.strip_chars_end(".")
+        expr = pl.when(expr == 0).then(pl.lit("0")).otherwise(text)
+    return expr.cast(pl.String).fill_null("")
+
+
+def _digests(lines: pl.DataFrame) -> dict[str, str]:
+    """:func:`canonical_digest` of every account's lines, without Python row objects."""
+    texts = lines.select("account", pl.concat_str(
+        [_canonical_text(f, lines.schema[f]) for f in LINE_FIELDS], separator="|").alias("t"))
+    digests = {}
+    for (account,), frame in texts.partition_by("account", as_dict=True,
+                                                maintain_order=True).items():
+        text = "\n".join(sorted(frame["t"].to_list()))
+        digests[str(account)] = hashlib.sha256(text.encode()).hexdigest()
+    return digests
+
+
+LINE_COLUMNS = ("statement_id", *LINE_FIELDS)
+FLOAT_EXACT = 2**53
+"""Below 2^53 units of 1e-6, Polars' decimal → float cast equals Python's ``float(Decimal)``."""
+
+
+def _insert_lines(session: Session, lines: pl.DataFrame) -> None:
+    """Bulk insert: COPY on PostgreSQL, ``executemany`` of plain tuples on SQLite."""
+    frame = lines.select(*LINE_COLUMNS)
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        with raw.cursor() as cursor, cursor.copy(
+                f"COPY settlement_statement_line ({', '.join(LINE_COLUMNS)}) "
+                "FROM STDIN (FORMAT csv)") as copy:
+            copy.write(frame.write_csv(include_header=False, quote_style="non_numeric"))
+        return
+    if connection.dialect.name != "sqlite":
+        session.execute(insert(SettlementStatementLine), frame.to_dicts())
+        return
+    # SQLite: the values SQLAlchemy's Numeric would bind (float(Decimal)), made in bulk.
+    numeric = ("quantity_mwh", "price_usd_per_mwh", "amount_usd", "amount_unrounded_usd")
+    columns = []
+    for name in LINE_COLUMNS:
+        series = frame[name]
+        if name in numeric:
+            physical = series.to_physical()
+            exact = physical.len() == 0 or bool(
+                ((physical < FLOAT_EXACT) & (physical > -FLOAT_EXACT)).fill_null(True).all())
+            columns.append(series.cast(pl.Float64).to_list() if exact else
+                           [None if v is None else float(v) for v in series.to_list()])
+        else:
+            columns.append(series.to_list())
+    placeholders = ", ".join("?" for _ in LINE_COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO settlement_statement_line ({', '.join(LINE_COLUMNS)}) "
+        f"VALUES ({placeholders})", list(zip(*columns, strict=True)))
 
 
 def _store_detail(session: Session, run_id: int, result: SettlementResult,
                   trade_date: date) -> None:
     rows = []
     for name, frame in result.detail.items():
-        day = frame.filter(pl.col("trade_date") == trade_date)
+        day = _day_rows(frame, trade_date)
         buffer = io.BytesIO()
-        day.write_parquet(buffer, compression="zstd")
+        day.write_parquet(buffer, compression="zstd", compression_level=1,
+                          row_group_size=50_000)
         blob = buffer.getvalue()
         rows.append({"run_id": run_id, "name": name, "row_count": day.height, "parquet": blob,
                      "sha256": hashlib.sha256(blob).hexdigest()})
     session.execute(insert(SettlementRunDetail), rows)
 
 
-def _code_totals(session: Session, statement: SettlementStatement | None,
-                 rows: list[dict[str, Any]] | None = None) -> dict[tuple[str, str], Decimal]:
-    totals: dict[tuple[str, str], Decimal] = defaultdict(lambda: Decimal("0.00"))
-    if rows is None and statement is not None:
-        query = (select(SettlementStatementLine.charge_code, SettlementStatementLine.component,
-                        func.sum(SettlementStatementLine.amount_usd))
-                 .where(SettlementStatementLine.statement_id == statement.id)
-                 .group_by(SettlementStatementLine.charge_code,
-                           SettlementStatementLine.component))
-        for code, component, amount in session.execute(query):
-            totals[(code, component)] += Decimal(amount)
-    for row in rows or []:
-        totals[(row["charge_code"], row["component"])] += row["amount_usd"]
+def _code_totals(session: Session, previous: dict[str, SettlementStatement]
+                 ) -> dict[str, dict[tuple[str, str], Decimal]]:
+    """Per account, the total of each (charge code, component) of its previous version."""
+    totals: dict[str, dict[tuple[str, str], Decimal]] = {}
+    by_id = {statement.id: account for account, statement in previous.items()}
+    if not by_id:
+        return totals
+    query = (select(SettlementStatementLine.statement_id, SettlementStatementLine.charge_code,
+                    SettlementStatementLine.component,
+                    func.sum(SettlementStatementLine.amount_usd))
+             .where(SettlementStatementLine.statement_id.in_(list(by_id)))
+             .group_by(SettlementStatementLine.statement_id, SettlementStatementLine.charge_code,
+                       SettlementStatementLine.component))
+    for statement_id, code, component, amount in session.execute(query):
+        account = totals.setdefault(by_id[statement_id], {})
+        account[(code, component)] = account.get((code, component), Decimal("0.00")) + Decimal(
+            amount)
     return totals
 
 
 def _post_ledger(session: Session, statements: dict[str, SettlementStatement],
-                 per_account: dict[str, list[dict[str, Any]]],
-                 previous: dict[str, SettlementStatement], trade_date: date,
-                 now: Any) -> None:
-    postings: list[dict[str, Any]] = []
+                 lines: pl.DataFrame, previous: dict[str, SettlementStatement],
+                 trade_date: date, now: Any) -> None:
+    sums = (lines.filter(pl.col("account_kind") == "SC")
+            .group_by("account", "charge_code", "component")
+            .agg(pl.col("amount_usd").sum()))
+    new: dict[str, dict[tuple[str, str], Decimal]] = defaultdict(dict)
+    for account, code, component, amount in sums.iter_rows():
+        new[account][(code, component)] = Decimal(amount) + Decimal("0.00")
+    old = _code_totals(session, {a: s for a, s in previous.items() if a in statements
+                                 and statements[a].account_kind == "SC"})
+    entries: list[dict[str, Any]] = []
+    postings_of: dict[int, list[dict[str, Any]]] = {}
     for account, statement in statements.items():
         if statement.account_kind != "SC":
             continue
-        new = _code_totals(session, None, per_account[account])
-        old = _code_totals(session, previous.get(account))
+        after, before = new.get(account, {}), old.get(account, {})
         entry_postings = []
-        for code, component in sorted(set(new) | set(old)):
-            change = new[(code, component)] - old[(code, component)]
+        for code, component in sorted(set(after) | set(before)):
+            change = (after.get((code, component), Decimal("0.00"))
+                      - before.get((code, component), Decimal("0.00")))
             if change == 0:
                 continue
             entry_postings.append({"account": account, "charge_code": code,
@@ -213,11 +289,18 @@ def _post_ledger(session: Session, statements: dict[str, SettlementStatement],
                                    "charge_code": code, "amount_usd": -change})
         if sum((Decimal(str(p["amount_usd"])) for p in entry_postings), Decimal(0)) != 0:
             raise UnbalancedSettlement(f"journal entry of {account} does not balance")
-        entry = LedgerJournalEntry(
-            statement_id=statement.id, trade_date=trade_date, posted_at=now,
-            description=f"{statement.kind} statement v{statement.version} {account} {trade_date}")
-        session.add(entry)
-        session.flush()
-        postings.extend({"entry_id": entry.id, **p} for p in entry_postings)
+        entries.append({
+            "statement_id": statement.id, "trade_date": trade_date, "posted_at": now,
+            "description": f"{statement.kind} statement v{statement.version} {account} "
+                           f"{trade_date}"})
+        postings_of[statement.id] = entry_postings
+    if not entries:
+        return
+    ids = {statement_id: entry_id for statement_id, entry_id in session.execute(
+        insert(LedgerJournalEntry).returning(LedgerJournalEntry.statement_id,
+                                             LedgerJournalEntry.id,
+                                             sort_by_parameter_order=True), entries)}
+    postings = [{"entry_id": ids[statement_id], **p}
+                for statement_id, entry_postings in postings_of.items() for p in entry_postings]
     if postings:
         session.execute(insert(LedgerPosting), postings)
