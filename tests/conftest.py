@@ -262,13 +262,16 @@ def access_world_factory(
 
 # --- Credit tests state their figures without settlement's EAL providers ---------------
 
+TESTS_DIR = Path(__file__).parent
+
 from tests.test_credit_support import credit_alone  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
 def _credit_tests_alone(request: pytest.FixtureRequest) -> Iterator[None]:
     """In ``tests/test_credit_*.py``, EAL without the providers billing registers on import."""
-    if not request.module.__name__.rsplit(".", 1)[-1].startswith("test_credit"):
+    path = request.path
+    if not (path.parent == TESTS_DIR and path.name.startswith("test_credit")):
         yield
         return
     with credit_alone():
