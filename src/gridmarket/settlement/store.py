@@ -231,13 +231,18 @@ def _store_detail(session: Session, run_id: int, result: SettlementResult,
     rows = []
     for name, frame in result.detail.items():
         day = _day_rows(frame, trade_date)
-        buffer = io.BytesIO()
-        day.write_parquet(buffer, compression="zstd", compression_level=1,
-                          row_group_size=50_000)
-        blob = buffer.getvalue()
+        blob = _parquet(day)
         rows.append({"run_id": run_id, "name": name, "row_count": day.height, "parquet": blob,
                      "sha256": hashlib.sha256(blob).hexdigest()})
     session.execute(insert(SettlementRunDetail), rows)
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    # No column statistics: the detail is read whole, never filtered by them.
+    frame.write_parquet(buffer, compression="zstd", compression_level=1, statistics=False,
+                        row_group_size=50_000)
+    return buffer.getvalue()
 
 
 def _code_totals(session: Session, previous: dict[str, SettlementStatement]
