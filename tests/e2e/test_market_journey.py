@@ -1,0 +1,94 @@
+"""In real headless Chromium: the demo's market day as its SCs see it.
+
+`gridmarket demo --no-serve` runs a whole trade day into a fresh SQLite
+database (bids through the API, DAM, real time, meter data, settlement,
+invoices); then a real server shows it. The thermal SC's trader finds its bids
+raw and clean, the public prices with the price map, and its settlement
+analyst the day's statement down to a line's interval rows. Another SC's
+people get 404 for all of it. Screenshots go where the other journey's go.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+from tests.e2e.live_server import PASSWORD, live_server
+from tests.e2e.test_browser_journey import (  # noqa: F401 - the browser fixture
+    ACCESSIBILITY_CHECK,
+    _log_in,
+    _person,
+    browser,
+    screenshots,
+)
+from typer.testing import CliRunner
+
+from gridmarket.cli.main import app
+from gridmarket.config import get_settings
+
+TRADE_DATE = "2020-07-15"
+
+
+@pytest.fixture(scope="module")
+def market_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    folder = tmp_path_factory.mktemp("market-day")
+    database_url = f"sqlite:///{folder / 'market.sqlite'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GRIDMARKET_DATABASE_URL", database_url)
+        patch.setenv("GRIDMARKET_DEMO_PASSWORD", PASSWORD)
+        get_settings.cache_clear()
+        result = CliRunner().invoke(app, ["demo", "--date", TRADE_DATE, "--no-serve"])
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "all accounts together: $0.00" in result.output
+    with live_server(database_url, folder / "server.log") as base_url:
+        yield base_url
+
+
+def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
+    browser: Browser, market_day: str, screenshots: Path  # noqa: F811
+) -> None:
+    trader = _person(browser, market_day).new_page()
+    _log_in(trader, "trader@desert.example")
+    trader.goto(f"/bids?scid=DTGN&trade_date={TRADE_DATE}")
+    expect(trader.locator("h1")).to_have_text("Bids")
+    expect(trader.locator("table")).to_contain_text("Valid")
+    first_bid = trader.locator("table a[href^='/bids/']").first
+    bid_path = first_bid.get_attribute("href")
+    assert bid_path is not None
+    first_bid.click()
+    expect(trader.locator("h2", has_text="Clean bid entering the market")).to_be_visible()
+    expect(trader.locator("svg .curve")).to_have_count(2)
+    assert trader.evaluate(ACCESSIBILITY_CHECK) == []
+    trader.screenshot(path=screenshots / "14-bid-raw-and-clean.png")
+
+    trader.goto(f"/prices?trade_date={TRADE_DATE}&market=DAM&interval=17")
+    expect(trader.locator("h2", has_text="Price map at HE18")).to_be_visible()
+    expect(trader.locator("svg.svg-map circle.bus")).to_have_count(73)
+    expect(trader.locator("svg.svg-chart path.line")).to_have_count(3)
+    assert trader.evaluate(ACCESSIBILITY_CHECK) == []
+    trader.screenshot(path=screenshots / "15-prices-and-price-map.png", full_page=True)
+
+    analyst = _person(browser, market_day).new_page()
+    _log_in(analyst, "settlements@desert.example")
+    analyst.goto(f"/statements?trade_date={TRADE_DATE}")
+    statement = analyst.locator("table a[href^='/statements/']").first
+    statement_path = statement.get_attribute("href")
+    assert statement_path is not None
+    statement.click()
+    expect(analyst.locator("h1")).to_contain_text("DTGN")
+    expect(analyst.locator("h2", has_text="Charge code 6011")).to_be_visible()
+    assert analyst.evaluate(ACCESSIBILITY_CHECK) == []
+    analyst.screenshot(path=screenshots / "16-statement.png")
+    analyst.locator("a[href*='/lines/']").first.click()
+    expect(analyst.locator("h2", has_text="Bill determinants")).to_be_visible()
+    expect(analyst.locator("p", has_text=re.compile(r"\d+ rows?"))).to_be_visible()
+
+    stranger = _person(browser, market_day).new_page()
+    _log_in(stranger, "settlements@mesa.example")
+    for path in (bid_path, statement_path, f"/bids?scid=DTGN&trade_date={TRADE_DATE}"):
+        response = stranger.goto(path)
+        assert response is not None and response.status == 404, path
