@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gridmarket.bidding import deadlines, storage
-from gridmarket.bidding.facts import location_facts, resource_facts
+from gridmarket.bidding.facts import certified_scids, location_facts, resource_facts
 from gridmarket.bidding.intake import release_bid_credit
 from gridmarket.bidding.models import (
     PENDING_STATUSES,
@@ -46,7 +46,7 @@ from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock, as_utc
 from gridmarket.config import MarketParameters
 from gridmarket.errors import Conflict
-from gridmarket.participants.models import SchedulingCoordinator, Scid, ScStatus
+from gridmarket.participants.models import Scid
 from gridmarket.resources.models import Resource, ResourceAssignment
 
 BTU_PER_KWH_TO_MMBTU_PER_MWH = Decimal("0.001")
@@ -154,7 +154,7 @@ def _finalise(
                     if isinstance(c, EnergyBid | AncillaryBid)]
     facts = resource_facts(session, resource_ids, trade_date, parameters)
     locations = location_facts(session, with_scids=False)
-    active = _certified_scids(session)
+    active = certified_scids(session)
     for bid in bids:
         content = contents[bid.id]
         outcome = validate_bid(
@@ -174,13 +174,6 @@ def _finalise(
         if status == BidStatus.INVALID:
             release_bid_credit(session, bid, bid.scid.code, "invalid at market close", clock)
         report.statuses[status.value] = report.statuses.get(status.value, 0) + 1
-
-
-def _certified_scids(session: Session) -> set[str]:
-    return set(session.scalars(
-        select(Scid.code)
-        .join(SchedulingCoordinator, SchedulingCoordinator.id == Scid.scheduling_coordinator_id)
-        .where(SchedulingCoordinator.status == ScStatus.CERTIFIED)))
 
 
 def _generate_must_offer(

@@ -107,11 +107,13 @@ def location_facts(session: Session, *, with_scids: bool) -> LocationFacts:
     """Every pricing and aggregated node; the certified SCIDs when trades need them."""
     nodes = set(session.scalars(select(PricingNode.name)))
     nodes.update(session.scalars(select(AggregatedNode.name)))
-    scids: set[str] = set()
-    if with_scids:
-        scids.update(session.scalars(
-            select(Scid.code)
-            .join(SchedulingCoordinator, SchedulingCoordinator.id == Scid.scheduling_coordinator_id)
-            .where(SchedulingCoordinator.status == ScStatus.CERTIFIED)
-        ))
-    return LocationFacts(nodes=frozenset(nodes), active_scids=frozenset(scids))
+    scids = certified_scids(session) if with_scids else frozenset()
+    return LocationFacts(nodes=frozenset(nodes), active_scids=scids)
+
+
+def certified_scids(session: Session) -> frozenset[str]:
+    """SCIDs whose scheduling coordinator is certified: those that may bid and trade."""
+    return frozenset(session.scalars(
+        select(Scid.code)
+        .join(SchedulingCoordinator, SchedulingCoordinator.id == Scid.scheduling_coordinator_id)
+        .where(SchedulingCoordinator.status == ScStatus.CERTIFIED)))

@@ -17,7 +17,6 @@ from gridmarket.bidding.schema import (
     TradeBid,
     TradeDirection,
     VirtualBid,
-    bid_location,
     hours_mask,
 )
 from gridmarket.bidding.validation import AnyBid, Finding
@@ -116,7 +115,3 @@ def row_of(instance: Base) -> dict[str, Any]:
         if value is not None:
             values[column.key] = value
     return values
-
-
-def location_of(bid: AnyBid) -> str:
-    return bid_location(bid)

@@ -79,7 +79,7 @@ def run_market_day(settings: Settings, day: date, model_name: str) -> None:
             runs.append(existing)
     with transaction() as session:
         for run in runs:
-            _print_run(summarise(session, session.merge(run)))
+            _print_run(summarise(session, session.merge(run), calendar))
     metering = collect_meter_data(settings, day)
     console.print(f"meter data: the ISO collected {metering.iso_values:,} values; SQMD "
                   + ", ".join(f"{scid} {counts['accepted']:,} accepted, {counts['rejected']} "

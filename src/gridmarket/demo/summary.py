@@ -11,6 +11,7 @@ from statistics import fmean
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridmarket.calendar import MarketCalendar
 from gridmarket.markets.run_models import DispatchInstruction, MarketAward, MarketPrice, MarketRun
 
 CONGESTED_NODES_SHOWN = 5
@@ -42,7 +43,7 @@ class RunSummary:
     carried_forward: int
 
 
-def summarise(session: Session, run: MarketRun) -> RunSummary:
+def summarise(session: Session, run: MarketRun, calendar: MarketCalendar) -> RunSummary:
     """Prices by node over the day, the most congested nodes, energy and start-ups."""
     by_node: dict[str, list[tuple[Decimal, Decimal, Decimal]]] = defaultdict(list)
     for node, lmp, congestion, loss in session.execute(
@@ -51,7 +52,7 @@ def summarise(session: Session, run: MarketRun) -> RunSummary:
     ):
         by_node[node].append((lmp, congestion, loss))
     nodes = [_node_prices(node, values) for node, values in sorted(by_node.items())]
-    hours = _interval_hours(run)
+    hours = calendar.interval_minutes(run.market.interval_market) / 60
     energy = 0.0
     starts = 0
     for mw, started in session.execute(
@@ -78,8 +79,3 @@ def _node_prices(node: str, values: list[tuple[Decimal, Decimal, Decimal]]) -> N
     lmps = [float(v[0]) for v in values]
     return NodePrices(node, fmean(lmps), min(lmps), max(lmps),
                       fmean(float(v[1]) for v in values), fmean(float(v[2]) for v in values))
-
-
-def _interval_hours(run: MarketRun) -> float:
-    minutes = {"DAM": 60, "RUC": 60, "FMM": 15, "RTD": 5}.get(run.market.value, 60)
-    return minutes / 60

@@ -112,3 +112,11 @@ def public_prices(session: Session, market: MarketKind, trade_date: date,
     if node is not None and not rows:
         raise NotFound(f"no prices at node {node!r} in run {run.id}", field="node")
     return run, rows
+
+
+def latest_published_trade_date(session: Session, market: MarketKind = MarketKind.DAM
+                                ) -> date | None:
+    """The latest trade date with a completed run of ``market`` (public prices default to it)."""
+    return session.scalar(select(MarketRun.trade_date).where(
+        MarketRun.market == market, MarketRun.status == RunStatus.COMPLETED,
+        MarketRun.replay_of_id.is_(None)).order_by(MarketRun.trade_date.desc()).limit(1))

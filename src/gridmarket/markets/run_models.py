@@ -23,6 +23,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from sqlalchemy import (
     Boolean,
@@ -48,6 +49,17 @@ class MarketKind(enum.StrEnum):
     """Residual unit commitment after the IFM (a run of its own, ``parent_run_id`` = the DAM)."""
     FMM = "FMM"
     RTD = "RTD"
+
+    @property
+    def interval_market(self) -> Literal["DAM", "FMM", "RTD"]:
+        """The calendar market whose interval length this run has (RUC: hourly, as the DAM).
+
+        Example::
+
+            >>> MarketKind.RUC.interval_market
+            'DAM'
+        """
+        return "DAM" if self in (MarketKind.DAM, MarketKind.RUC) else self.value  # type: ignore[return-value]
 
 
 class RunStatus(enum.StrEnum):

@@ -370,8 +370,7 @@ def run_real_time(
     if dam is None:
         raise Conflict(f"no published DAM for {trade_date}: real time needs its commitment",
                        field="trade_date")
-    minutes = (parameters.time.fmm_interval_minutes if kind is MarketKind.FMM
-               else parameters.time.rtd_interval_minutes)
+    minutes = MarketCalendar(parameters).interval_minutes(kind.interval_market)
     timer = _Timer()
     run = _new_run(session, kind, trade_date, parameters, clock, parent_run_id=dam.id,
                    requested_by_person_id=requested_by_person_id)

@@ -15,9 +15,9 @@ from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.bidding import views
 from gridmarket.calendar import MarketCalendar
+from gridmarket.errors import NotFound
 from gridmarket.markets import results
-from gridmarket.markets.run_models import MarketKind, MarketPrice, MarketRun, RunStatus
-from gridmarket.markets.runs import published_run
+from gridmarket.markets.run_models import MarketKind, MarketPrice
 from gridmarket.network.models import Branch, NetworkModel
 from gridmarket.resources.queries import list_pricing_nodes
 from gridmarket.web.charts import BusPoint, Link, cost_curve_chart, line_chart, network_map
@@ -30,30 +30,27 @@ LOW_COLOUR = (11, 92, 173)
 HIGH_COLOUR = (181, 71, 11)
 
 
-def _latest_published_date(session: Session) -> date | None:
-    return session.scalar(select(MarketRun.trade_date).where(
-        MarketRun.market == MarketKind.DAM, MarketRun.status == RunStatus.COMPLETED)
-        .order_by(MarketRun.trade_date.desc()).limit(1))
-
-
 @router.get("/prices")
 def prices_page(request: Request, viewer: OptionalViewer, session: SessionDep,
                 parameters: ParametersDep, trade_date: date | None = None,
                 market: MarketKind = MarketKind.DAM, interval: int = 0) -> Response:
     """Public prices of a day: DLAP prices over the day and the price map of one interval."""
-    day = trade_date or _latest_published_date(session)
-    run = published_run(session, day, market) if day else None
-    context: dict[str, object] = {"trade_date": day, "market": market.value, "run": run,
+    day = trade_date or results.latest_published_trade_date(session)
+    context: dict[str, object] = {"trade_date": day, "market": market.value, "run": None,
                                   "markets": [k.value for k in (MarketKind.DAM, MarketKind.FMM,
                                                                 MarketKind.RTD)]}
-    if run is None or day is None:
+    try:
+        run, rows = results.public_prices(session, market, day) if day else (None, [])
+    except NotFound:
+        run, rows = None, []
+    if run is None or not rows:
         return render(request, "prices.html", context, viewer=viewer)
-    rows = list(session.scalars(select(MarketPrice).where(MarketPrice.run_id == run.id)
-                                .order_by(MarketPrice.interval_start_utc)))
+    context["run"] = run
     instants = sorted({r.interval_start_utc for r in rows})
     interval = min(max(interval, 0), len(instants) - 1)
     calendar = MarketCalendar(parameters)
-    labels = [calendar.interval_containing(i, _minutes(market)).label for i in instants]
+    minutes = calendar.interval_minutes(market.interval_market)
+    labels = [calendar.interval_containing(i, minutes).label for i in instants]
     by_node: dict[str, list[MarketPrice]] = defaultdict(list)
     for row in rows:
         by_node[row.node].append(row)
@@ -70,10 +67,6 @@ def prices_page(request: Request, viewer: OptionalViewer, session: SessionDep,
         if dlaps else 0,
     })
     return render(request, "prices.html", context, viewer=viewer)
-
-
-def _minutes(market: MarketKind) -> int:
-    return {MarketKind.FMM: 15, MarketKind.RTD: 5}.get(market, 60)
 
 
 def _price_map(session: Session, at: dict[str, MarketPrice]) -> dict[str, object] | None:
