@@ -13,7 +13,9 @@ nothing new.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -56,32 +58,25 @@ def submit_and_close(
     parameters = settings.market_parameters()
     calendar = MarketCalendar(parameters)
     clock = FixedClock(calendar.dam_close(trade_date) - BIDDING_LEAD)
-    factory = make_session_factory(make_engine(settings.database_url))
-    with unit_of_work(factory) as session:
+    with _session(settings) as session:
         bid_sets = demo_bid_sets(session, trade_date, parameters, model_name)
         tokens = _tokens(session, settings, clock)
-    app = create_app(settings)
-    app.state.clock = clock
     report = BiddingReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette.testclient announces httpx2
-        from fastapi.testclient import TestClient
-
-        with TestClient(app) as client:
-            for bid_set in bid_sets:
-                scid = bid_set["scid"]
-                response = client.post(
-                    "/api/v1/bids", json=bid_set,
-                    headers={**tokens[scid], "Idempotency-Key": f"demo-{scid}-{trade_date}"})
-                response.raise_for_status()
-                report.submitted[scid] = _count(response.json()["bids"])
-                if on_bid_set:
-                    on_bid_set(scid, len(bid_set["bids"]))
-            clock.set(max(calendar.dam_close(trade_date), calendar.ist_dam_close(trade_date)))
-            closed = client.post(f"/api/v1/markets/DAM/{trade_date}/close",
-                                 headers=tokens[OPERATOR_EMAIL])
-            closed.raise_for_status()
-            report.closed = closed.json()
+    with _api(settings, clock) as client:
+        for bid_set in bid_sets:
+            scid = bid_set["scid"]
+            response = client.post(
+                "/api/v1/bids", json=bid_set,
+                headers={**tokens[scid], "Idempotency-Key": f"demo-{scid}-{trade_date}"})
+            response.raise_for_status()
+            report.submitted[scid] = _count(response.json()["bids"])
+            if on_bid_set:
+                on_bid_set(scid, len(bid_set["bids"]))
+        clock.set(max(calendar.dam_close(trade_date), calendar.ist_dam_close(trade_date)))
+        closed = client.post(f"/api/v1/markets/DAM/{trade_date}/close",
+                             headers=tokens[OPERATOR_EMAIL])
+        closed.raise_for_status()
+        report.closed = closed.json()
     return report
 
 
@@ -91,31 +86,24 @@ def submit_real_time_and_close(settings: Settings, trade_date: date, model_name:
     parameters = settings.market_parameters()
     calendar = MarketCalendar(parameters)
     clock = FixedClock(calendar.dam_results(trade_date))
-    factory = make_session_factory(make_engine(settings.database_url))
-    with unit_of_work(factory) as session:
+    with _session(settings) as session:
         bid_set = demo_real_time_bid_set(session, trade_date, parameters, model_name)
         tokens = _tokens(session, settings, clock)
-    app = create_app(settings)
-    app.state.clock = clock
     report = BiddingReport()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette.testclient announces httpx2
-        from fastapi.testclient import TestClient
-
-        with TestClient(app) as client:
-            scid = bid_set["scid"]
-            response = client.post(
-                "/api/v1/bids", json=bid_set,
-                headers={**tokens[scid], "Idempotency-Key": f"demo-rt-{scid}-{trade_date}"})
-            response.raise_for_status()
-            report.submitted[scid] = _count(response.json()["bids"])
-            clock.set(calendar.trade_day_end_utc(trade_date))
-            for hour in range(1, calendar.hours_in_day(trade_date) + 1):
-                closed = client.post(f"/api/v1/markets/RTM/{trade_date}/hours/{hour}/close",
-                                     headers=tokens[OPERATOR_EMAIL])
-                closed.raise_for_status()
-                for status, count in closed.json()["statuses"].items():
-                    report.closed[status] = report.closed.get(status, 0) + count
+    with _api(settings, clock) as client:
+        scid = bid_set["scid"]
+        response = client.post(
+            "/api/v1/bids", json=bid_set,
+            headers={**tokens[scid], "Idempotency-Key": f"demo-rt-{scid}-{trade_date}"})
+        response.raise_for_status()
+        report.submitted[scid] = _count(response.json()["bids"])
+        clock.set(calendar.trade_day_end_utc(trade_date))
+        for hour in range(1, calendar.hours_in_day(trade_date) + 1):
+            closed = client.post(f"/api/v1/markets/RTM/{trade_date}/hours/{hour}/close",
+                                 headers=tokens[OPERATOR_EMAIL])
+            closed.raise_for_status()
+            for status, count in closed.json()["statuses"].items():
+                report.closed[status] = report.closed.get(status, 0) + count
     return report
 
 
@@ -132,14 +120,29 @@ def collect_meter_data(settings: Settings, trade_date: date) -> MeteringReport:
     parameters = settings.market_parameters()
     calendar = MarketCalendar(parameters)
     clock = FixedClock(calendar.trade_day_end_utc(trade_date) + METER_DATA_DELAY)
-    factory = make_session_factory(make_engine(settings.database_url))
     report = MeteringReport()
-    with unit_of_work(factory) as session:
+    with _session(settings) as session:
         report.iso_values = collect_iso_meter_data(session, trade_date, parameters=parameters,
                                                    clock=clock).values_stored
         records = {c.scid: demo_sqmd_records(session, trade_date, c.scid, parameters=parameters)
                    for c in DEMO_COORDINATORS}
         tokens = _tokens(session, settings, clock, person="settlements")
+    with _api(settings, clock) as client:
+        for scid, rows in sorted(records.items()):
+            if not rows:
+                continue
+            response = client.post("/api/v1/meter-data", headers=tokens[scid], json={
+                "scid": scid, "trade_date": trade_date.isoformat(), "records": rows})
+            response.raise_for_status()
+            answer = response.json()
+            report.submitted[scid] = {"accepted": answer["records_accepted"],
+                                      "rejected": answer["records_rejected"]}
+    return report
+
+
+@contextmanager
+def _api(settings: Settings, clock: FixedClock) -> Iterator[Any]:
+    """The application in process on the market's clock, as an HTTP client."""
     app = create_app(settings)
     app.state.clock = clock
     with warnings.catch_warnings():
@@ -147,23 +150,22 @@ def collect_meter_data(settings: Settings, trade_date: date) -> MeteringReport:
         from fastapi.testclient import TestClient
 
         with TestClient(app) as client:
-            for scid, rows in sorted(records.items()):
-                if not rows:
-                    continue
-                response = client.post("/api/v1/meter-data", headers=tokens[scid], json={
-                    "scid": scid, "trade_date": trade_date.isoformat(), "records": rows})
-                response.raise_for_status()
-                answer = response.json()
-                report.submitted[scid] = {"accepted": answer["records_accepted"],
-                                          "rejected": answer["records_rejected"]}
-    return report
+            yield client
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Session]:
+    """One committed unit of work on the settings' database; the engine closed after."""
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _count(bids: list[dict[str, Any]]) -> dict[str, int]:
-    statuses: dict[str, int] = {}
-    for bid in bids:
-        statuses[bid["status"]] = statuses.get(bid["status"], 0) + 1
-    return statuses
+    return dict(Counter(bid["status"] for bid in bids))
 
 
 def _tokens(session: Session, settings: Settings, clock: FixedClock, *, person: str = "trader"
