@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from gridmarket.access.audit import record_audit
-from gridmarket.access.policy import Action, authorize
+from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.security import ClockDep, current_principal, require
+from gridmarket.api.security import ClockDep, require
 from gridmarket.bidding import close, views
 from gridmarket.bidding.cancellation import cancel_bid
 from gridmarket.bidding.intake import SubmissionOutcome, previous_submission, submit_bid_set
@@ -120,7 +120,7 @@ Submitting is mostly Python work, and its last step holds the audit chain head
 until commit. With many submissions running in one process, the one holding
 the head waits for the interpreter lock between its statements while every
 other submission, in every process, waits for the head. A few at a time keep
-the head moving and never take more pooled connections than there are.
+the head moving.
 """
 _SLOTS: dict[int, anyio.Semaphore] = {}
 
@@ -134,24 +134,6 @@ def _submit_slots() -> anyio.Semaphore:
     return slots
 
 
-def _authenticated_submit(
-    request: Request, session: Session, data: bytes, file_format: str, key: str | None,
-    parameters: MarketParameters, clock: Clock, too_large: str | None, field: str,
-) -> SubmissionOutcome:
-    """Authenticate and submit in one worker thread.
-
-    The caller's credential is checked here rather than in a dependency, so the
-    thread that takes a pooled connection keeps it to the end: a request never
-    holds a connection while it waits for a thread that requests waiting for a
-    connection have taken.
-    """
-    principal = current_principal(request, session, clock)
-    authorize(principal, Action.SUBMIT_BIDS)
-    if too_large is not None:
-        raise InvalidInput(too_large, field=field)
-    return _submit(session, principal, data, file_format, key, parameters, clock)
-
-
 def _answer(outcome: SubmissionOutcome, response: Response) -> dict[str, Any]:
     if outcome.replayed:
         response.status_code = status.HTTP_200_OK
@@ -162,7 +144,7 @@ def _answer(outcome: SubmissionOutcome, response: Response) -> dict[str, Any]:
 @router.post("/bids", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut,
              openapi_extra=BID_SET_BODY)
 async def submit_bids(
-    request: Request, response: Response, session: SessionDep,
+    request: Request, response: Response, principal: Bidder, session: SessionDep,
     parameters: ParametersDep, clock: ClockDep, idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Submit a bid set (JSON). 201 with each bid's status; 422 Rejected with every problem.
@@ -171,12 +153,12 @@ async def submit_bids(
     """
     body = await request.body()
     limit = parameters.access.upload_limit_bytes
-    too_large = (f"bid set of {len(body)} bytes exceeds the upload limit of {limit} bytes"
-                 if len(body) > limit else None)
+    if len(body) > limit:
+        raise InvalidInput(f"bid set of {len(body)} bytes exceeds the upload limit of "
+                           f"{limit} bytes", field="body")
     async with _submit_slots():
-        outcome = await run_in_threadpool(_authenticated_submit, request, session, body,
-                                          "json", idempotency_key, parameters, clock,
-                                          too_large, "body")
+        outcome = await run_in_threadpool(_submit, session, principal, body, "json",
+                                          idempotency_key, parameters, clock)
     return _answer(outcome, response)
 
 
@@ -196,8 +178,9 @@ async def upload_bids(
     if chosen not in EXTENSIONS:
         raise InvalidInput("name the format (csv, xml or json) or use a .csv/.xml/.json file",
                            field="format")
-    outcome = await run_in_threadpool(_submit, session, principal, data, chosen,
-                                      idempotency_key, parameters, clock)
+    async with _submit_slots():
+        outcome = await run_in_threadpool(_submit, session, principal, data, chosen,
+                                          idempotency_key, parameters, clock)
     return _answer(outcome, response)
 
 
