@@ -33,6 +33,8 @@ SCID_CHARGE = "SCID_FEE"
 """SCID charge, monthly, on the first trade date of the month *(assumed code)*."""
 INTER_SC_TRADE = "IST"
 """Inter-SC energy trade at the DA LMP *(assumed code)*."""
+DISPUTE_ADJUSTMENT = "DISPUTE_ADJ"
+"""An accepted dispute's adjustment, funded by the ISO's fee account *(assumed code)*."""
 
 ENERGY, CONGESTION, LOSS, TOTAL = "ENERGY", "CONGESTION", "LOSS", "TOTAL"
 
@@ -63,6 +65,7 @@ CLEARING_ACCOUNT: dict[str, str] = {
     BID_SEGMENT_FEE: ISO_FEES,
     SCID_CHARGE: ISO_FEES,
     INTER_SC_TRADE: ISO_TRADES,
+    DISPUTE_ADJUSTMENT: ISO_FEES,
 }
 
 FORMULAS: dict[str, str] = {
@@ -80,6 +83,7 @@ FORMULAS: dict[str, str] = {
     BID_SEGMENT_FEE: "segments accepted × bid segment fee rate",
     SCID_CHARGE: "SCID monthly charge, on the first trade date of the month",
     INTER_SC_TRADE: "traded MWh (seller −, buyer +) × DA LMP at the trade location",
+    DISPUTE_ADJUSTMENT: "−(amount accepted by the ISO on a dispute)",
 }
 
 NAMES: dict[str, str] = {
@@ -97,6 +101,7 @@ NAMES: dict[str, str] = {
     BID_SEGMENT_FEE: "Bid segment fee",
     SCID_CHARGE: "SCID monthly charge",
     INTER_SC_TRADE: "Inter-SC trade (energy)",
+    DISPUTE_ADJUSTMENT: "Dispute adjustment",
 }
 
 

@@ -41,14 +41,8 @@ from gridmarket.settlement.billing_models import Dispute, DisputeAdjustment
 from gridmarket.settlement.engine import LINE_SCHEMA, SettlementResult
 from gridmarket.settlement.models import SettlementRun, SettlementStatement
 
-DISPUTE_ADJUSTMENT = "DISPUTE_ADJ"
-"""Charge code of an accepted dispute's adjustment *(assumed code)*."""
-DISPUTE_ACCOUNT = codes.ISO_FEES
-
-# Register the code with settlement's tables of codes (clearing account, formula, name).
-codes.CLEARING_ACCOUNT.setdefault(DISPUTE_ADJUSTMENT, DISPUTE_ACCOUNT)
-codes.FORMULAS.setdefault(DISPUTE_ADJUSTMENT, "−(amount accepted by the ISO on a dispute)")
-codes.NAMES.setdefault(DISPUTE_ADJUSTMENT, "Dispute adjustment")
+DISPUTE_ADJUSTMENT = codes.DISPUTE_ADJUSTMENT
+DISPUTE_ACCOUNT = codes.clearing_account(DISPUTE_ADJUSTMENT, codes.TOTAL)
 
 
 def dispute_adjustment_lines(session: Session, trade_date: date) -> pl.DataFrame:
