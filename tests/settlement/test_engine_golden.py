@@ -186,6 +186,29 @@ def test_engine_gives_the_recorded_results(case: str) -> None:
     assert got == GOLDEN[case]
 
 
+@pytest.mark.parametrize("case", ["bench_100x3", "bench_gaps", "day_3_nov01"])
+def test_settling_one_trade_date_at_a_time_gives_the_same_results(case: str) -> None:
+    make, parameters = CASES[case]
+    inputs = make()
+    assert fingerprint(settle(inputs, parameters, group_resource_intervals=1)) == GOLDEN[case]
+    # Two days per group leaves a last group of one day.
+    per_day = inputs.rtd_dispatch.height // len(inputs.trade_dates())
+    result = settle(inputs, parameters, group_resource_intervals=2 * per_day)
+    assert fingerprint(result) == GOLDEN[case]
+    assert result.lines["trade_date"].is_sorted()
+
+
+def test_rows_outside_every_trade_date_get_the_same_answer_in_groups() -> None:
+    inputs = build(20, BENCH_DAYS)
+    stray = inputs.rtd_dispatch.head(1).with_columns(
+        pl.lit(datetime(2019, 1, 1, tzinfo=UTC)).alias("interval_start_utc"))
+    with_stray = SettlementInputs.of(**{**inputs.sources(), "rtd_dispatch": pl.concat(
+        [inputs.rtd_dispatch, stray])})
+    whole = settle(with_stray, PARAMS, group_resource_intervals=10**9)
+    assert fingerprint(settle(with_stray, PARAMS, group_resource_intervals=1)) == \
+        fingerprint(whole)
+
+
 def stored_fingerprint(session: Session, run_ids: list[int]) -> dict[str, str]:
     """SHA-256 of what was stored for ``run_ids``: statements, lines, ledger, detail."""
     statements = session.scalars(select(SettlementStatement).where(

@@ -458,14 +458,55 @@ def _frame(columns: dict[str, np.ndarray[Any, Any]]) -> pl.DataFrame:
 # --- the computation ----------------------------------------------------------------------
 
 
-def settle(inputs: SettlementInputs, parameters: EngineParameters) -> SettlementResult:
+GROUP_RESOURCE_INTERVALS = 1_500_000
+"""About this many RTD resource-intervals are settled together (a few trade dates of a
+large market). A month in one piece needs gigabytes of fresh memory, and touching it
+first cost as much time as the computing itself; groups reuse the previous one's."""
+
+
+def settle(inputs: SettlementInputs, parameters: EngineParameters, *,
+           group_resource_intervals: int = GROUP_RESOURCE_INTERVALS) -> SettlementResult:
     """Compute every charge code of every trade date in ``inputs``; balanced or raise.
+
+    Trade dates are independent, so a long period is settled a few consecutive
+    trade dates at a time and the results are put together.
 
     Example::
 
         result = settle(inputs, EngineParameters(Decimal("0.005"), Decimal("1000")))
         assert set(result.totals().values()) == {Decimal("0.00")}
     """
+    days = inputs.trade_dates()
+    per_day = max(1, inputs.rtd_dispatch.height // max(1, len(days)))
+    size = max(1, group_resource_intervals // per_day)
+    if len(days) <= size:
+        return _settle_together(inputs, parameters)
+    groups = [inputs.for_days(days[start:start + size]) for start in range(0, len(days), size)]
+    for name, frame in inputs.sources().items():
+        if sum(getattr(group, name).height for group in groups) != frame.height:
+            # Rows outside every trade date: the whole gets the engine's own answer.
+            return _settle_together(inputs, parameters)
+    return _combined([_settle_together(group, parameters) for group in groups])
+
+
+def _combined(results: list[SettlementResult]) -> SettlementResult:
+    """Results of consecutive groups of trade dates, in date order, as one."""
+    detail = {
+        name: pl.concat([r.detail[name] for r in results]).with_columns(
+            pl.col("trade_date").set_sorted())
+        for name in results[0].detail
+    }
+    return SettlementResult(
+        lines=pl.concat([r.lines for r in results]).with_columns(
+            pl.col("trade_date").set_sorted()),
+        detail=detail,
+        missing_reads=pl.concat([r.missing_reads for r in results]),
+        pools={day: pool for r in results for day, pool in r.pools.items()},
+    )
+
+
+def _settle_together(inputs: SettlementInputs, parameters: EngineParameters
+                     ) -> SettlementResult:
     index = _Index(inputs)
     hour_grid = _Grid.of(index.hours, index.rr_day)
     fmm_grid = _Grid.of(index.fmm, index.rr_day)

@@ -101,6 +101,26 @@ class SettlementInputs:
     def sources(self) -> dict[str, pl.DataFrame]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def trade_dates(self) -> list[date]:
+        return sorted(self.intervals["trade_date"].unique().to_list())
+
+    def for_days(self, days: list[date]) -> SettlementInputs:
+        """The rows of consecutive trade dates ``days``: by trade date, or by instant.
+
+        Every hour, FMM and RTD interval of those days starts within the first
+        and last 5-minute interval start of the days, and no other day's does.
+        """
+        intervals = self.intervals.filter(pl.col("trade_date").is_in(days))
+        first = intervals["interval_start_utc"].min()
+        last = intervals["interval_start_utc"].max()
+        chosen = {}
+        for name, frame in self.sources().items():
+            if "trade_date" in frame.columns:
+                chosen[name] = frame.filter(pl.col("trade_date").is_in(days))
+            else:
+                chosen[name] = frame.filter(pl.col("interval_start_utc").is_between(first, last))
+        return replace(self, **chosen)
+
 
 def meter_values(frame: pl.DataFrame) -> pl.DataFrame:
     """The metering area's frame, checked: columns, GEN/LOAD, no negative or float values.

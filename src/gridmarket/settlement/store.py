@@ -21,8 +21,9 @@ import hashlib
 import io
 import json
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -134,7 +135,22 @@ def store_result(session: Session, result: SettlementResult, *, trade_date: date
     session.flush()
     if run.status == "UNCHANGED":
         return run
-    _store_detail(session, run.id, result, trade_date)
+    with ThreadPoolExecutor(max_workers=1) as encoder:
+        # Encoding the interval detail releases the interpreter: it runs while the
+        # statements and lines are written.
+        detail = encoder.submit(_detail_rows, result, trade_date)
+        _store_statements(session, run, lines, accounts, digests, previous, options, now)
+        session.execute(insert(SettlementRunDetail),
+                        [{"run_id": run.id, **row} for row in detail.result()])
+    return run
+
+
+def _store_statements(session: Session, run: SettlementRun, lines: pl.DataFrame,
+                      accounts: pl.DataFrame, digests: dict[str, str],
+                      previous: dict[str, SettlementStatement], options: StatementOptions,
+                      now: datetime) -> None:
+    """Each account's new statement version, its lines and its ledger entry."""
+    trade_date = run.trade_date
     statements: dict[str, SettlementStatement] = {}
     for account, kind, account_total, count in accounts.iter_rows():
         before = previous.get(account)
@@ -151,7 +167,6 @@ def store_result(session: Session, result: SettlementResult, *, trade_date: date
     _insert_lines(session, lines.with_columns(pl.col("account").replace_strict(
         {a: s.id for a, s in statements.items()}, return_dtype=pl.Int64).alias("statement_id")))
     _post_ledger(session, statements, lines, previous, trade_date, now)
-    return run
 
 
 def _day_rows(frame: pl.DataFrame, trade_date: date) -> pl.DataFrame:
@@ -226,15 +241,15 @@ def _insert_lines(session: Session, lines: pl.DataFrame) -> None:
         f"VALUES ({placeholders})", list(zip(*columns, strict=True)))
 
 
-def _store_detail(session: Session, run_id: int, result: SettlementResult,
-                  trade_date: date) -> None:
+def _detail_rows(result: SettlementResult, trade_date: date) -> list[dict[str, Any]]:
+    """The day's interval detail of each kind as Parquet, with its digest."""
     rows = []
     for name, frame in result.detail.items():
         day = _day_rows(frame, trade_date)
         blob = _parquet(day)
-        rows.append({"run_id": run_id, "name": name, "row_count": day.height, "parquet": blob,
+        rows.append({"name": name, "row_count": day.height, "parquet": blob,
                      "sha256": hashlib.sha256(blob).hexdigest()})
-    session.execute(insert(SettlementRunDetail), rows)
+    return rows
 
 
 def _parquet(frame: pl.DataFrame) -> bytes:
