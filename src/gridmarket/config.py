@@ -187,6 +187,10 @@ class ClearingRules(_Group):
     mip_gap: float = 0.001
     time_limit_seconds: float = 600.0
     lossless: bool = False
+    realtime_lookahead_intervals: int = Field(default=6, ge=1, le=24)
+    """FMM and RTD intervals solved together, the first binding and the rest advisory,
+    so units ramp ahead of a commitment change at the hour *(assumed; the ISO's RTD
+    looks up to 13 intervals ahead)*."""
 
 
 class SettlementRules(_Group):

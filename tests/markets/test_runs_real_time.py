@@ -16,12 +16,12 @@ from tests.markets.market_helpers import TRADE_DATE, SmallMarket, small_market
 
 from gridmarket.access.errors import AccessDenied, NotVisible
 from gridmarket.access.models import Role
-from gridmarket.clearing import ClearingFailed, DispatchModel
+from gridmarket.clearing import ClearingFailed
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters
 from gridmarket.credit.reference_prices import reference_price, unregister_price_history_provider
 from gridmarket.errors import Conflict
-from gridmarket.markets import results
+from gridmarket.markets import realtime_dispatch, results
 from gridmarket.markets.replay import replay_run
 from gridmarket.markets.run_models import (
     DispatchInstruction,
@@ -88,17 +88,15 @@ def test_a_whole_rtd_day_is_dispatched_and_replays_identically(
 def test_a_failed_interval_carries_the_last_valid_result_forward(
     db_session: Session, market: SmallMarket, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    solve = DispatchModel.solve
-    interval_solves = {"count": 0}
+    solve_window = realtime_dispatch._solve_window
 
-    def failing_solve(self: DispatchModel, inp: Any = None, **kwargs: Any) -> Any:
-        if inp is not None:  # one call per interval after the first model's build
-            interval_solves["count"] += 1
-            if interval_solves["count"] == FAILING_INTERVAL + 1:
-                raise ClearingFailed("Infeasible", "forced by the test")
-        return solve(self, inp, **kwargs)
+    def failing_window(*args: Any) -> Any:
+        # Every window of the interval fails: its look-ahead and the interval alone.
+        if args[3] == FAILING_INTERVAL:
+            raise ClearingFailed("Infeasible", "forced by the test")
+        return solve_window(*args)
 
-    monkeypatch.setattr(DispatchModel, "solve", failing_solve)
+    monkeypatch.setattr(realtime_dispatch, "_solve_window", failing_window)
     run = _rt(db_session, data_dir, "FMM")
     assert run.status is RunStatus.COMPLETED
     carried = json.loads(run.carried_forward_json)

@@ -17,6 +17,7 @@ from gridmarket.clearing.inputs import (
     Storage,
     UnitOffers,
     VirtualBids,
+    periods_at,
     select_periods,
 )
 from gridmarket.clearing.result import ClearingResult
@@ -42,5 +43,6 @@ __all__ = [
     "VirtualBids",
     "clear_day_ahead",
     "clear_residual_unit_commitment",
+    "periods_at",
     "select_periods",
 ]

@@ -32,7 +32,7 @@ from gridmarket.clearing import (
     ClearingResult,
     DispatchModel,
     InputError,
-    select_periods,
+    periods_at,
 )
 from gridmarket.markets.rts_gmlc_realtime import SETTLED_MW, SETTLING_INTERVALS
 from gridmarket.markets.solved_day import SolvedDay
@@ -55,11 +55,17 @@ class RealTimeOutcome:
         return sorted(self.failures)
 
 
-def _window(inp: ClearingInput, k: int, commitment: np.ndarray,
+def _window(inp: ClearingInput, indices: np.ndarray, commitment: np.ndarray,
             output: np.ndarray) -> ClearingInput:
-    window = select_periods(inp, k, k + 1)
-    units = replace(window.units, initial_output_mw=output, initial_on=commitment[:, k])
+    window = periods_at(inp, indices)
+    units = replace(window.units, initial_output_mw=output,
+                    initial_on=commitment[:, indices[0]])
     return replace(window, units=units)
+
+
+def _indices(k: int, width: int, n: int) -> np.ndarray:
+    """Interval ``k`` and the ``width − 1`` after it; the day's last repeats at its end."""
+    return np.minimum(np.arange(k, k + width), n - 1)
 
 
 def _state(result: ClearingResult) -> tuple[np.ndarray, np.ndarray]:
@@ -72,47 +78,46 @@ def dispatch_day(
     commitment: np.ndarray,
     initial_output_mw: np.ndarray,
     *,
+    lookahead: int = 1,
     progress: Progress | None = None,
     solver: type[DispatchModel] = DispatchModel,
 ) -> RealTimeOutcome:
-    """Dispatch every interval of ``inp`` from ``commitment`` ``(unit, interval)``."""
+    """Dispatch every interval of ``inp`` from ``commitment`` ``(unit, interval)``.
+
+    Each interval is solved with the ``lookahead − 1`` intervals after it
+    (advisory), so units ramp ahead of a commitment change or a steep forecast.
+    Where that window has no feasible dispatch (a unit's ramp cannot meet a
+    shutdown in time), the interval is solved alone.
+    """
     n = inp.periods.count
+    width = max(1, min(lookahead, n))
     refresh_every = max(1, round(60.0 / float(inp.periods.duration_minutes[0])))
     start = time.perf_counter()
     first_output = np.where(commitment[:, 0], initial_output_mw, 0.0)
-    model = solver(_window(inp, 0, commitment, first_output), commitment=commitment[:, 0:1])
-    result = model.solve()
+    single = solver(_window(inp, _indices(0, 1, n), commitment, first_output),
+                    commitment=commitment[:, 0:1])
+    result = single.solve()
     for _ in range(SETTLING_INTERVALS):
         on, output = _state(result)
-        result = model.solve(initial_output_mw=output, initial_on=on,
-                             base_case_injection_mw=result.schedules.net_injection_mw)
+        result = single.solve(initial_output_mw=output, initial_on=on,
+                              base_case_injection_mw=result.schedules.net_injection_mw)
         if np.allclose(_state(result)[1], output, atol=SETTLED_MW):
             break
     outcome = RealTimeOutcome(day=SolvedDay.stack([result], [False]),
                               build_seconds=time.perf_counter() - start)
+    models: dict[int, DispatchModel] = {1: single}
     results: list[ClearingResult] = []
     carried: list[bool] = []
     last = result
-    live: DispatchModel | None = model
     for k in range(n):
-        on, output = _state(last)
         began = time.perf_counter()
+        refresh = k % refresh_every == 0
         try:
-            if live is None:
-                live = solver(_window(inp, k, commitment, output),
-                              commitment=commitment[:, k:k + 1])
-                last = live.solve()
-            else:
-                refresh = k % refresh_every == 0
-                last = live.solve(select_periods(inp, k, k + 1),
-                                  commitment=commitment[:, k:k + 1],
-                                  initial_output_mw=output, initial_on=on,
-                                  base_case_injection_mw=(last.schedules.net_injection_mw
-                                                          if refresh else None))
+            last = _solve_interval(models, inp, commitment, k, width, last, refresh, solver)
             carried.append(False)
         except (ClearingFailed, InputError) as error:
             outcome.failures[k] = str(error)
-            live = None  # rebuilt from the next interval's numbers
+            models.clear()  # rebuilt from the next interval's numbers
             carried.append(True)
         results.append(last)
         outcome.seconds.append(time.perf_counter() - began)
@@ -120,3 +125,31 @@ def dispatch_day(
             progress(k + 1, n)
     outcome.day = SolvedDay.stack(results, carried)
     return outcome
+
+
+def _solve_interval(models: dict[int, DispatchModel], inp: ClearingInput,
+                    commitment: np.ndarray, k: int, width: int, last: ClearingResult,
+                    refresh: bool, solver: type[DispatchModel]) -> ClearingResult:
+    """Interval ``k`` with its look-ahead window, or alone if the window is infeasible."""
+    if width > 1:
+        try:
+            return _solve_window(models, inp, commitment, k, width, last, refresh, solver)
+        except (ClearingFailed, InputError):
+            models.pop(width, None)  # rebuilt for the next window
+    return _solve_window(models, inp, commitment, k, 1, last, refresh, solver)
+
+
+def _solve_window(models: dict[int, DispatchModel], inp: ClearingInput,
+                  commitment: np.ndarray, k: int, size: int, last: ClearingResult,
+                  refresh: bool, solver: type[DispatchModel]) -> ClearingResult:
+    on, output = _state(last)
+    indices = _indices(k, size, inp.periods.count)
+    model = models.get(size)
+    if model is None:
+        model = models[size] = solver(_window(inp, indices, commitment, output),
+                                      commitment=commitment[:, indices])
+        return model.solve()
+    injection = (np.repeat(last.schedules.net_injection_mw[:, :1], size, axis=1)
+                 if refresh else None)
+    return model.solve(periods_at(inp, indices), commitment=commitment[:, indices],
+                       initial_output_mw=output, initial_on=on, base_case_injection_mw=injection)

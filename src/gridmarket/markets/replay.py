@@ -38,6 +38,7 @@ from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
 from gridmarket.markets.runs import (
     COMMITMENT_EXTRA,
     INITIAL_OUTPUT_EXTRA,
+    LOOKAHEAD_EXTRA,
     MAP_EXTRA,
     TABLE_MODELS,
 )
@@ -73,7 +74,9 @@ def replay_rows(run: MarketRun) -> PublishedRows:
     inp, extras = unpack_input(run.input_blob)
     mapping = PublicationMap.from_json(str(extras[MAP_EXTRA]))
     if run.market in (MarketKind.FMM, MarketKind.RTD):
-        outcome = dispatch_day(inp, extras[COMMITMENT_EXTRA], extras[INITIAL_OUTPUT_EXTRA])
+        lookahead = int(extras.get(LOOKAHEAD_EXTRA, 1))
+        outcome = dispatch_day(inp, extras[COMMITMENT_EXTRA], extras[INITIAL_OUTPUT_EXTRA],
+                               lookahead=lookahead)
         return published_rows(inp, mapping, outcome.day, dispatch=True)
     result = clear_day_ahead(inp)
     return published_rows(inp, mapping, SolvedDay.from_result(result),

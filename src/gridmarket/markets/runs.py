@@ -80,6 +80,8 @@ RUN_FAILURES = (ClearingFailed, InputError, InvalidInput)
 MAP_EXTRA = "publication_map"
 COMMITMENT_EXTRA = "commitment"
 INITIAL_OUTPUT_EXTRA = "initial_output_mw"
+LOOKAHEAD_EXTRA = "lookahead_intervals"
+"""Absent in runs stored before look-ahead: those solved each interval alone."""
 INSERT_BATCH_ROWS = 20_000
 TABLE_MODELS: dict[str, type[Any]] = {
     "award": MarketAward,
@@ -381,12 +383,15 @@ def run_real_time(
         run.network_model_id = case.network_model_id
         units = case.input.units.unit_ids.tolist()
         commitment, first_output = _day_ahead_commitment(session, dam, units, case)
+        lookahead = parameters.clearing.realtime_lookahead_intervals
         blob = pack_case(case, extras={COMMITMENT_EXTRA: commitment,
-                                       INITIAL_OUTPUT_EXTRA: first_output})
+                                       INITIAL_OUTPUT_EXTRA: first_output,
+                                       LOOKAHEAD_EXTRA: np.array(lookahead)})
         run.input_blob, run.input_sha256 = blob, sha256(blob)
         timer.step("build_input", began)
         began = time.perf_counter()
-        outcome = dispatch_day(case.input, commitment, first_output, progress=progress)
+        outcome = dispatch_day(case.input, commitment, first_output, lookahead=lookahead,
+                               progress=progress)
         timer.step("dispatch", began)
     except RUN_FAILURES as error:
         _fail(session, run, str(error), clock, timer)

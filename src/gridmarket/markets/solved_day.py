@@ -108,10 +108,24 @@ class SolvedDay:
             carried_forward=np.zeros(p.smec_usd_per_mwh.size, dtype=bool),
         )
 
+    def first_period(self) -> SolvedDay:
+        return SolvedDay(
+            commitment=self.commitment[:, :1], startup=self.startup[:, :1],
+            output_mw=self.output_mw[:, :1], reserve_award_mw=self.reserve_award_mw[:, :1],
+            demand_served_mw=self.demand_served_mw[:, :1],
+            virtual_award_mw=self.virtual_award_mw[:, :1],
+            storage_net_mw=self.storage_net_mw[:, :1], smec=self.smec[:1], mcc=self.mcc[:, :1],
+            mcl=self.mcl[:, :1], reserve_price=self.reserve_price[:, :, :1],
+            carried_forward=self.carried_forward[:1])
+
     @classmethod
     def stack(cls, intervals: list[ClearingResult], carried: list[bool]) -> SolvedDay:
-        """One-interval results one after the other (``carried[k]``: interval ``k`` repeats)."""
-        days = [cls.from_result(r) for r in intervals]
+        """Interval results one after the other (``carried[k]``: interval ``k`` repeats).
+
+        Only each result's first period is kept: the binding interval of a
+        look-ahead window (its later periods are advisory).
+        """
+        days = [cls.from_result(r).first_period() for r in intervals]
         return cls(
             commitment=np.concatenate([d.commitment for d in days], axis=1),
             startup=np.concatenate([d.startup for d in days], axis=1),

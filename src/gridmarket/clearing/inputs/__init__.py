@@ -20,7 +20,7 @@ from gridmarket.clearing.inputs.reserves import (
 )
 from gridmarket.clearing.inputs.storage import Storage
 from gridmarket.clearing.inputs.units import NO_SELF_SCHEDULE, UnitOffers
-from gridmarket.clearing.inputs.windows import select_periods
+from gridmarket.clearing.inputs.windows import periods_at, select_periods
 
 __all__ = [
     "DEFAULT_RESPONSE_MINUTES",
@@ -40,5 +40,6 @@ __all__ = [
     "Storage",
     "UnitOffers",
     "VirtualBids",
+    "periods_at",
     "select_periods",
 ]

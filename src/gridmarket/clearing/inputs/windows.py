@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
 from gridmarket.clearing.inputs.bundle import ClearingInput
 from gridmarket.clearing.inputs.periods import Periods
 
@@ -17,7 +19,19 @@ def select_periods(inp: ClearingInput, start: int, stop: int) -> ClearingInput:
         >>> select_periods(two_bus_system(n_periods=4), 1, 3).periods.count
         2
     """
-    window = slice(start, stop)
+    return periods_at(inp, np.arange(start, stop))
+
+
+def periods_at(inp: ClearingInput, indices: np.ndarray) -> ClearingInput:
+    """The input of the periods at ``indices``, in that order (a period may repeat).
+
+    Example::
+
+        >>> from gridmarket.clearing.synthetic import two_bus_system
+        >>> periods_at(two_bus_system(n_periods=4), np.array([2, 3, 3])).periods.count
+        3
+    """
+    window = np.asarray(indices, dtype=np.intp)
     units = inp.units
     units = replace(
         units,
