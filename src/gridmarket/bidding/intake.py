@@ -25,9 +25,9 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from gridmarket.access.audit import record_audit
@@ -126,11 +126,11 @@ def submit_bid_set(
     if earlier is not None:
         return earlier
     now = as_utc(clock.now())
-    scid = _active_scid(session, bid_set.scid)
+    scid_id = _active_scid(session, bid_set.scid)
     _require_on_time(bid_set, parameters, now)
     submission = BidSubmission(
         organisation_id=principal.organisation_id,
-        scid_id=scid.id,
+        scid_id=scid_id,
         person_id=principal.person_id,
         idempotency_key=idempotency_key,
         body_sha256=body_sha256,
@@ -140,19 +140,22 @@ def submit_bid_set(
         received_at=now,
         response_json="",
     )
-    # Core statements, not the unit of work: the submission and its bids are written
-    # once and (but for virtual bids and trades) never changed in this transaction.
-    # A concurrent use of the same key fails here, before any work.
-    submission.id = session.execute(_INSERT_SUBMISSION, storage.row_of(submission)).scalar_one()
+    # Core statements on the session's connection, not the unit of work: the
+    # submission and its bids are written once and (but for virtual bids and trades)
+    # never changed in this transaction. A concurrent use of the same key fails
+    # here, before any work.
+    connection = session.connection()
+    submission.id = connection.execute(_INSERT_SUBMISSION,
+                                       storage.row_of(submission)).scalar_one()
     outcomes = _validate_all(session, bid_set, parameters)
     results = [
-        _store(session, submission, scid, bid_set, content, outcome, parameters, clock, now)
+        _store(session, submission, scid_id, bid_set, content, outcome, parameters, clock, now)
         for content, outcome in zip(bid_set.bids, outcomes, strict=True)
     ]
     response = _response(submission, bid_set, results)
     submission.response_json = json.dumps(response)
-    session.execute(_STORE_RESPONSE, {"submission_id": submission.id,
-                                      "response_json": submission.response_json})
+    connection.execute(_STORE_RESPONSE, {"submission_id": submission.id,
+                                         "response_json": submission.response_json})
     statuses = Counter(r["status"] for r in results)
     # Everything else is written first: the audit entry takes the chain head, which
     # stays locked until the commit, so the entry is the last statement before it.
@@ -166,30 +169,33 @@ def submit_bid_set(
     return SubmissionOutcome(response, replayed=False)
 
 
-_INSERT_SUBMISSION = insert(BidSubmission).returning(BidSubmission.id)
+_SUBMISSIONS = cast(Table, BidSubmission.__table__)
+_BIDS = cast(Table, Bid.__table__)
+_INSERT_SUBMISSION = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
 _STORE_RESPONSE = (
-    update(BidSubmission)
-    .where(BidSubmission.id == bindparam("submission_id"))
+    update(_SUBMISSIONS)
+    .where(_SUBMISSIONS.c.id == bindparam("submission_id"))
     .values(response_json=bindparam("response_json"))
 )
-_INSERT_BID = insert(Bid).returning(Bid.id)
+_INSERT_BID = insert(_BIDS).returning(_BIDS.c.id)
 
 _SCID_WITH_STATUS = (
-    select(Scid, SchedulingCoordinator.status)
+    select(Scid.id, SchedulingCoordinator.status)
     .join(SchedulingCoordinator, SchedulingCoordinator.id == Scid.scheduling_coordinator_id)
     .where(Scid.code == bindparam("code"))
 )
 
 
-def _active_scid(session: Session, code: str) -> Scid:
-    row = session.execute(_SCID_WITH_STATUS, {"code": code}).one_or_none()
+def _active_scid(session: Session, code: str) -> int:
+    """The SCID's primary key, if its scheduling coordinator may bid."""
+    row = session.connection().execute(_SCID_WITH_STATUS, {"code": code}).one_or_none()
     if row is None:
         raise NotFound(f"no SCID {code!r}", field="scid")
-    scid, status = row
+    scid_id, status = row
     if status != ScStatus.CERTIFIED:
         raise Conflict(f"the scheduling coordinator of {code} is {status.lower()}: it may not "
                        "bid or trade", field="scid")
-    return scid
+    return int(scid_id)
 
 
 def _require_on_time(bid_set: BidSet, parameters: MarketParameters, now: datetime) -> None:
@@ -221,7 +227,7 @@ def _validate_all(session: Session, bid_set: BidSet, parameters: MarketParameter
 def _store(
     session: Session,
     submission: BidSubmission,
-    scid: Scid,
+    scid_id: int,
     bid_set: BidSet,
     content: AnyBid,
     outcome: Outcome,
@@ -231,7 +237,7 @@ def _store(
 ) -> dict[str, Any]:
     mask = storage.content_mask(content)
     bid = Bid(
-        submission_id=submission.id, scid_id=scid.id, kind=BidKind(content.kind),
+        submission_id=submission.id, scid_id=scid_id, kind=BidKind(content.kind),
         market=bid_set.market, trade_date=bid_set.trade_date, location=bid_location(content),
         variant=storage.variant_of(content), hours_mask=mask, active_hours_mask=mask,
         status=BidStatus.INVALID if outcome.invalid else (
@@ -250,7 +256,7 @@ def _store(
         session.flush()
     else:
         # Energy and AS bids are final once written: one Core insert.
-        bid.id = session.execute(_INSERT_BID, storage.row_of(bid)).scalar_one()
+        bid.id = session.connection().execute(_INSERT_BID, storage.row_of(bid)).scalar_one()
     credit = None
     if isinstance(content, VirtualBid) and not outcome.invalid:
         credit = _reserve_virtual(session, bid, bid_set.scid, content, parameters, clock)
