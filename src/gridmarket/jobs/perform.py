@@ -9,9 +9,10 @@ it. The whole transaction is run again after a serialization failure or a
 deadlock (:mod:`gridmarket.db.retry`).
 
 A job the service refuses (a :class:`~gridmarket.errors.DomainError`: the
-market is not closed yet, meter data is missing …) changes nothing; the
-refusal is recorded as FAILED with its reason, in a transaction of its own,
-and raised for the queue to show.
+market is not closed yet, meter data is missing …) or that breaks changes
+nothing; it is recorded as FAILED with the reason, in a transaction of its
+own, and the error is raised for the queue to show. Only a lost database
+connection is left unrecorded, for the queue to try again.
 
 Example::
 
@@ -25,7 +26,8 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from gridmarket.db.retry import run_in_transaction
@@ -52,22 +54,19 @@ def _find(session: Session, job: Job) -> JobRecord | None:
 
 def _claim(session: Session, job: Job, env: JobEnvironment) -> JobRecord | None:
     """The job's record, held for this transaction; None if the job is done already."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    # If another copy holds the key uncommitted, this waits for it, then inserts nothing.
+    session.execute(insert(JobRecord).values(
+        kind=job.kind.value, key=job.key, status=JobStatus.RUNNING, detail="", attempts=1,
+        finished_at=env.clock.now()).on_conflict_do_nothing(index_elements=["kind", "key"]))
     record = _find(session, job)
-    if record is None:
-        record = JobRecord(kind=job.kind.value, key=job.key, status=JobStatus.RUNNING,
-                           attempts=1, finished_at=env.clock.now())
-        try:
-            with session.begin_nested():
-                session.add(record)
-        except IntegrityError:
-            # Another copy committed the key while this one looked: read what it left.
-            record = _find(session, job)
-            assert record is not None
-    elif record.status is JobStatus.FAILED:
-        record.attempts += 1
+    assert record is not None
     if record.status is JobStatus.DONE:
         return None
-    record.status = JobStatus.RUNNING
+    if record.status is JobStatus.FAILED:
+        record.attempts += 1
+        record.status = JobStatus.RUNNING
     return record
 
 
@@ -94,12 +93,16 @@ def _record_failure(session: Session, job: Job, reason: str, env: JobEnvironment
 
 
 def perform(job: Job, env: JobEnvironment) -> JobOutcome:
-    """Do ``job`` unless it is done already; record DONE, or FAILED with the refusal."""
+    """Do ``job`` unless it is done already; record DONE, or FAILED with the reason."""
     try:
         outcome = run_in_transaction(env.session_factory, lambda s: _attempt(s, job, env))
-    except DomainError as error:
-        reason = str(error)
-        logger.warning("job %s refused: %s", job, reason)
+    except (OperationalError, InterfaceError):
+        raise  # The database went away: nothing to record; the queue tries again later.
+    except Exception as error:
+        # Refused, or broken: recorded so that the scheduler does not queue it every tick.
+        reason = str(error) if isinstance(error, DomainError) else \
+            f"{type(error).__name__}: {error}"
+        logger.warning("job %s failed: %s", job, reason)
         run_in_transaction(env.session_factory, lambda s: _record_failure(s, job, reason, env))
         raise
     logger.info("job %s %s: %s", job, "already done" if outcome.skipped else "done",

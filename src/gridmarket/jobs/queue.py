@@ -24,12 +24,11 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from procrastinate import App, Blueprint, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from gridmarket.errors import DomainError
 from gridmarket.jobs.catalog import Job
 from gridmarket.jobs.perform import perform
 from gridmarket.jobs.work import JobEnvironment
@@ -38,15 +37,11 @@ logger = logging.getLogger(__name__)
 
 ENVIRONMENT = "gridmarket"
 """The worker's :class:`JobEnvironment`, in each job's context under this name."""
-TASK = "gridmarket:perform_job"
+TASK = "gridmarket.perform_job"
 CONNECTION_RETRIES = RetryStrategy(max_attempts=5, exponential_wait=4,
                                    retry_exceptions=[OperationalError, InterfaceError])
 """A job whose database went away (restart, fail-over) is tried again after 16 s, 64 s …"""
 
-tasks = Blueprint()
-
-
-@tasks.task(name="perform_job", pass_context=True, retry=CONNECTION_RETRIES)
 def perform_job(context: JobContext, kind: str, day: str, part: str = "") -> str:
     """The one queued task: perform the job its arguments name."""
     environment: JobEnvironment = context.additional_context[ENVIRONMENT]
@@ -78,7 +73,7 @@ def libpq_url(database_url: str) -> str:
 def queue_app(database_url: str) -> App:
     """A procrastinate app on the market's PostgreSQL database, with the job task."""
     app = App(connector=PsycopgConnector(conninfo=libpq_url(database_url)))
-    app.add_tasks_from(tasks, namespace="gridmarket")
+    app.task(name=TASK, pass_context=True, retry=CONNECTION_RETRIES)(perform_job)
     return app
 
 
@@ -126,8 +121,9 @@ class InlineQueue:
         for job in jobs:
             try:
                 perform(job, self.environment)
-            except DomainError:
-                continue  # Recorded as FAILED with its reason; the next job goes on.
+            except Exception:
+                # Recorded as FAILED with its reason (or the database is away); go on.
+                logger.exception("job %s failed", job)
         return list(jobs)
 
     def in_progress(self) -> set[str]:
