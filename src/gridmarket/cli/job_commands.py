@@ -76,6 +76,8 @@ def worker(
     concurrency: int = typer.Option(1, "--concurrency", min=1,
                                     help="Jobs worked on at once, each in its own thread."),
     name: str = typer.Option(None, "--name", help="Worker name in logs and the queue tables."),
+    until_empty: bool = typer.Option(False, "--until-empty",
+                                     help="Stop once no job is waiting (e.g. from cron)."),
 ) -> None:
     """Work on queued jobs until stopped (SIGINT/SIGTERM let the running jobs finish)."""
     settings = get_settings()
@@ -87,8 +89,9 @@ def worker(
     chosen = _queues(queues)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with job_environment(settings, connections=concurrency) as environment:
-        PostgresQueue(settings.database_url).run_worker(environment, queues=chosen,
-                                                        concurrency=concurrency, name=name)
+        PostgresQueue(settings.database_url).run_worker(
+            environment, queues=chosen, concurrency=concurrency, name=name,
+            wait=not until_empty)
 
 
 def scheduler(
