@@ -272,6 +272,9 @@ class Settings(BaseSettings):
     database_pool_overflow: int = Field(default=10, ge=0)
     """Extra connections opened under load, beyond the pool size."""
     database_pool_timeout_seconds: float = Field(default=30.0, gt=0)
+    job_catch_up_days: int = Field(default=2, ge=0)
+    """How many days back the scheduler still runs market closes and invoices it missed
+    (e.g. while stopped); statements are always caught up."""
     market: MarketParameters = MarketParameters()
     environment: Literal["development", "test", "production"] = "development"
     fixed_clock: datetime | None = None

@@ -135,7 +135,8 @@ class SmallMarket:
     b_units: list[str]
 
 
-def small_market(session: Session, hours: range = range(1, 25)) -> SmallMarket:
+def small_market(session: Session, hours: range = range(1, 25),
+                 trade_date: date = TRADE_DATE) -> SmallMarket:
     """Two SCs: A bids half of the small fleet and two loads, B the rest, a load and virtuals."""
     a, b = coordinator(session), coordinator(session)
     fleet = resources(session, list(SMALL_FLEET))
@@ -145,12 +146,13 @@ def small_market(session: Session, hours: range = range(1, 25)) -> SmallMarket:
     assign_all(session, [*b_units, loads[2]], b.scid)
     for owner, units in ((a, a_units), (b, b_units)):
         for unit in units:
-            insert_bid(session, owner.scid, cost_bid(unit, hours))
+            insert_bid(session, owner.scid, cost_bid(unit, hours), trade_date=trade_date)
     for index, load in enumerate(loads):
         owner = a if index < 2 else b
         insert_bid(session, owner.scid, load_bid(load.resource_id, SMALL_LOAD_MW[load.resource_id],
-                                                 hours))
-    insert_bid(session, a.scid, spin_bid("101_STEAM_3", Decimal("5"), hours))
+                                                 hours), trade_date=trade_date)
+    insert_bid(session, a.scid, spin_bid("101_STEAM_3", Decimal("5"), hours),
+               trade_date=trade_date)
     insert_bid(session, b.scid, virtual_bid("DLAP_AREA1-APND", VirtualSide.DEMAND, Decimal("10"),
-                                            Decimal("60"), hours))
+                                            Decimal("60"), hours), trade_date=trade_date)
     return SmallMarket(a, b, [u.resource_id for u in a_units], [u.resource_id for u in b_units])

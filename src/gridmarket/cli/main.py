@@ -14,6 +14,7 @@ from gridmarket.cli.billing_commands import billing_app
 from gridmarket.cli.credit_commands import credit_app
 from gridmarket.cli.db_commands import db_app
 from gridmarket.cli.demo import demo
+from gridmarket.cli.job_commands import jobs_app, scheduler, worker
 from gridmarket.cli.load_commands import load_app
 from gridmarket.cli.market_commands import market_app
 from gridmarket.cli.metering_commands import metering_app
@@ -55,8 +56,11 @@ app.add_typer(market_app, name="market")
 app.add_typer(settlement_app, name="settlement")
 app.add_typer(billing_app, name="billing")
 app.add_typer(metering_app, name="metering")
+app.add_typer(jobs_app, name="jobs")
 register_resource_commands(app)
 app.command()(serve)
+app.command()(worker)
+app.command()(scheduler)
 app.command()(demo)
 register_opf_commands(app)
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -11,6 +13,21 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+JOB_QUEUE_PREFIX = "procrastinate_"
+"""The job queue's tables (created by migration 0014 from procrastinate's own schema)."""
+
+
+def is_modelled(name: str | None, type_: str, _parents: MutableMapping[Any, str | None]) -> bool:
+    """Whether a database object is one of our models, for comparing schema and models.
+
+    The job queue's tables belong to procrastinate, not to our metadata.
+
+    Example::
+
+        >>> is_modelled("procrastinate_jobs", "table", {})
+        False
+    """
+    return not (type_ == "table" and name is not None and name.startswith(JOB_QUEUE_PREFIX))
 
 
 def alembic_config(database_url: str) -> Config:

@@ -4,6 +4,7 @@ from gridmarket.access import models as access_models
 from gridmarket.bidding import models as bidding_models
 from gridmarket.credit import models as credit_models
 from gridmarket.db.base import Base
+from gridmarket.jobs import models as jobs_models
 from gridmarket.markets import models as markets_models
 from gridmarket.markets import run_models as market_run_models
 from gridmarket.metering import models as metering_models
@@ -20,6 +21,7 @@ __all__ = [
     "bidding_models",
     "billing_models",
     "credit_models",
+    "jobs_models",
     "market_run_models",
     "markets_models",
     "metering_models",

@@ -185,6 +185,12 @@ def _day_runs(session: Session, trade_date: date, market: MarketKind) -> list[Ma
         MarketRun.replay_of_id.is_(None)).order_by(MarketRun.id)))
 
 
+def latest_run(session: Session, trade_date: date, market: MarketKind) -> MarketRun | None:
+    """The latest run of ``market`` for ``trade_date`` (replays aside), whatever its status."""
+    runs = _day_runs(session, trade_date, market)
+    return runs[-1] if runs else None
+
+
 def published_run(session: Session, trade_date: date, market: MarketKind) -> MarketRun | None:
     """The completed (published) run of ``market`` for ``trade_date``, if any."""
     return next((r for r in reversed(_day_runs(session, trade_date, market))

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    CheckConstraint,
     Date,
     Enum,
     Float,
@@ -158,10 +159,18 @@ class ResourceCostSegment(Base):
 
 
 class ResourceAssignment(Base):
-    """Which SCID represents a resource, effective-dated; history is never overwritten."""
+    """Which SCID represents a resource, effective-dated; history is never overwritten.
+
+    The database holds the rule that a resource has one SC at a time: a
+    period does not end before it starts, at most one is open, and no two
+    periods of a resource overlap (an exclusion constraint on PostgreSQL, triggers on
+    SQLite; migration 0014).
+    """
 
     __tablename__ = "resource_assignment"
     __table_args__ = (
+        CheckConstraint("effective_to_utc IS NULL OR effective_to_utc >= effective_from_utc",
+                        name="period"),
         Index(
             "uq_resource_assignment_open",
             "resource_pk",

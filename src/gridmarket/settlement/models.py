@@ -43,7 +43,8 @@ from gridmarket.db.base import Base, Money, Quantity, UnitPrice, UtcDateTime
 
 class SettlementRun(Base):
     __tablename__ = "settlement_run"
-    __table_args__ = (Index("ix_settlement_run_day", "trade_date", "kind"),)
+    # One run per statement of the schedule: a statement is never issued twice.
+    __table_args__ = (Index("ix_settlement_run_day", "trade_date", "kind", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trade_date: Mapped[date] = mapped_column(Date)

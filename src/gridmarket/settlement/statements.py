@@ -96,6 +96,11 @@ def settle_trade_date(session: Session, inputs: SettlementInputs, *, trade_date:
     if kind not in schedule:
         raise InvalidInput(f"unknown statement kind {kind!r}; expected one of "
                            f"{', '.join(schedule)}", field="kind")
+    issued = session.scalar(select(SettlementRun.id).where(
+        SettlementRun.trade_date == trade_date, SettlementRun.kind == kind))
+    if issued is not None:
+        raise Conflict(f"the {kind} statement of {trade_date} was issued already "
+                       f"(settlement run {issued})", field="kind")
     has_initial = session.scalar(select(SettlementRun.id).where(
         SettlementRun.trade_date == trade_date, SettlementRun.kind == INITIAL_STATEMENT))
     if kind == INITIAL_STATEMENT and has_initial:

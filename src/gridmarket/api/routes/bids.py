@@ -26,7 +26,7 @@ from fastapi import (
     status,
 )
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -43,6 +43,7 @@ from gridmarket.bidding.receipt import body_digest, parse_bid_file
 from gridmarket.bidding.schema import BidSet, MarketType
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.db.retry import retry_conflicts
 from gridmarket.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
@@ -98,12 +99,21 @@ def _submit(
     if earlier is not None:
         return earlier
     bid_set = parse_bid_file(body, file_format)
+
+    def attempt() -> SubmissionOutcome:
+        try:
+            outcome = submit_bid_set(session, principal, bid_set, body_sha256=digest,
+                                     source_format=file_format, idempotency_key=key,
+                                     parameters=parameters, clock=clock)
+            session.commit()
+            return outcome
+        except DBAPIError:
+            session.rollback()
+            raise
+
     try:
-        outcome = submit_bid_set(session, principal, bid_set, body_sha256=digest,
-                                 source_format=file_format, idempotency_key=key,
-                                 parameters=parameters, clock=clock)
-        session.commit()
-        return outcome
+        # Credit reservations and the audit chain lock rows another submission may hold.
+        return retry_conflicts(attempt)
     except IntegrityError:
         # The same key arrived twice at once: the other request stored it first.
         session.rollback()

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 
 from gridmarket.config import get_settings
+from gridmarket.db.migrate import is_modelled
 from gridmarket.db.models import Base
 
 config = context.config
@@ -31,6 +32,7 @@ def run_migrations_online() -> None:
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_name=is_modelled,
         )
         with context.begin_transaction():
             context.run_migrations()
