@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -126,3 +126,19 @@ def test_replay_is_identical_and_finds_a_tampered_price(session: Session, data_d
     assert tampered.replay_digest == tampered.recorded_digest  # the solve is still the same
     assert tampered.stored_digest != tampered.recorded_digest
     assert any(row.node in line for line in tampered.differences)
+
+
+def test_a_day_without_supply_bids_fails_with_the_reason(session: Session,
+                                                         data_dir: Path) -> None:
+    run = run_day_ahead(session, TRADE_DATE + timedelta(days=3), parameters=PARAMETERS,
+                        data_dir=data_dir, clock=BEFORE_DEADLINE)
+    assert run.status is RunStatus.FAILED
+    assert "no supply bids" in (run.failure_reason or "")
+
+
+def test_a_day_outside_the_forecast_data_fails_with_the_reason(session: Session,
+                                                               data_dir: Path) -> None:
+    run = run_day_ahead(session, date(2031, 7, 15), parameters=PARAMETERS,
+                        data_dir=data_dir, clock=BEFORE_DEADLINE)
+    assert run.status is RunStatus.FAILED
+    assert "is outside the RTS-GMLC data" in (run.failure_reason or "")

@@ -231,6 +231,9 @@ def day_ahead_case(
     options = CaseOptions(lossless=parameters.clearing.lossless)
     network = rts_network(system, options)
     facts = _units(by_kind, master, system)
+    if not facts:
+        raise InvalidInput(f"no supply bids for the DAM of {trade_date}: nothing can clear",
+                           field="trade_date")
     units = unit_offers(facts, by_kind.energy, by_kind.ancillary,
                         period_hour=np.arange(n_periods), period_minutes=60.0,
                         forecast=series, rules=parameters.bids)
