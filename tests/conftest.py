@@ -95,9 +95,8 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture
-def db_session(engine: Engine) -> Iterator[Session]:
-    """A session whose work is rolled back after the test, commits included."""
+def rolled_back_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back at the end, commits included."""
     connection = engine.connect()
     transaction = connection.begin()
     session = Session(
@@ -109,6 +108,12 @@ def db_session(engine: Engine) -> Iterator[Session]:
         session.close()
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def db_session(engine: Engine) -> Iterator[Session]:
+    """A session whose work is rolled back after the test, commits included."""
+    yield from rolled_back_session(engine)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, _fresh_postgres_database
+from tests.conftest import BACKENDS, _fresh_postgres_database, rolled_back_session
 
 from gridmarket.db.engine import make_engine
 from gridmarket.db.migrate import upgrade
@@ -53,12 +53,4 @@ def postgres_engine(postgres_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def postgres_session(postgres_engine: Engine) -> Iterator[Session]:
     """A PostgreSQL session rolled back after the test."""
-    connection = postgres_engine.connect()
-    transaction = connection.begin()
-    session = Session(bind=connection, join_transaction_mode="create_savepoint")
-    try:
-        yield session
-    finally:
-        session.close()
-        transaction.rollback()
-        connection.close()
+    yield from rolled_back_session(postgres_engine)
