@@ -11,7 +11,7 @@ buses' parts.
 
 **Digest.** :func:`result_digest` is the SHA-256 of the sorted canonical
 lines of all published rows (awards, prices, reserve prices, virtual awards,
-dispatch instructions; ids of the database rows excluded). The same input
+dispatch instructions, binding branches; ids of the database rows excluded). The same input
 solved again gives the same digest; a stored row changed afterwards does not.
 
 Example::
@@ -43,12 +43,15 @@ RESERVE_FIELDS = ("zone", "product", "interval_start_utc", "price_usd_per_mw", "
 VIRTUAL_FIELDS = ("bid_id", "scid", "location", "interval_start_utc", "mw")
 DISPATCH_FIELDS = ("resource_id", "scid", "interval_start_utc", "interval_minutes",
                    "dispatch_mw", "expected_energy_mwh", "carried_forward")
+BINDING_FIELDS = ("branch", "interval_start_utc", "flow_mw", "limit_mw",
+                  "shadow_price_usd_per_mwh", "carried_forward")
 TABLE_FIELDS = {
     "award": AWARD_FIELDS,
     "price": PRICE_FIELDS,
     "reserve_price": RESERVE_FIELDS,
     "virtual_award": VIRTUAL_FIELDS,
     "dispatch": DISPATCH_FIELDS,
+    "binding_branch": BINDING_FIELDS,
 }
 
 
@@ -116,6 +119,7 @@ def published_rows(inp: ClearingInput, mapping: PublicationMap, day: SolvedDay, 
     if prices:
         rows.tables["price"] = _prices(inp, mapping, day, instants)
         rows.tables["reserve_price"] = _reserve_prices(inp, day, instants)
+        rows.tables["binding_branch"] = _binding_branches(inp, day, instants)
     return rows
 
 
@@ -217,6 +221,25 @@ def _reserve_prices(inp: ClearingInput, day: SolvedDay,
                 out.append({"zone": zone, "product": product.name,
                             "interval_start_utc": instants[t],
                             "price_usd_per_mw": values[z * nt + t],
+                            "carried_forward": bool(day.carried_forward[t])})
+    return out
+
+
+def _binding_branches(inp: ClearingInput, day: SolvedDay,
+                      instants: list[datetime]) -> list[dict[str, Any]]:
+    """Branches whose shadow price rounds to non-zero, with flow and limit, per interval."""
+    nt = len(instants)
+    shadow = rounded(np.abs(day.branch_shadow_usd_per_mwh))
+    flow = rounded(day.branch_flow_mw)
+    limits = rounded(inp.network.limit_mw)
+    out = []
+    for b, branch in enumerate(inp.network.branch_ids.tolist()):
+        for t in range(nt):
+            k = b * nt + t
+            if shadow[k] != 0:
+                out.append({"branch": branch, "interval_start_utc": instants[t],
+                            "flow_mw": flow[k], "limit_mw": limits[b],
+                            "shadow_price_usd_per_mwh": shadow[k],
                             "carried_forward": bool(day.carried_forward[t])})
     return out
 
