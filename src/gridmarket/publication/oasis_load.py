@@ -18,16 +18,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gridmarket.calendar import MarketCalendar, MarketName
-from gridmarket.markets.forecasts import forecast_frame
-from gridmarket.markets.models import ForecastHorizon, ForecastKind
-from gridmarket.network.models import NetworkModel
+from gridmarket.markets.forecasts import area_load_forecast
+from gridmarket.markets.models import ForecastHorizon
 from gridmarket.publication.oasis_files import ReportRow, XmlDatum, format_gmt, format_mw
 
 SLD_FCST_COLUMNS = (
@@ -39,8 +37,6 @@ SYSTEM_TAC_AREA = "CA ISO-TAC"
 """The system total's name, as OASIS names it (clients select it by this name)."""
 POSITION = "0"
 """``POS`` *(assumed: OASIS's own values for DAM and RTM rows were not found)*."""
-_MARGIN = timedelta(hours=1)
-"""Forecasts read around the request, so a 15-minute average never misses a 5-minute value."""
 
 
 @dataclass(frozen=True)
@@ -96,33 +92,17 @@ def series_for(market_run_id: str, execution_type: str | None) -> list[LoadSerie
 
 def area_forecasts(session: Session, calendar: MarketCalendar, series: LoadSeries,
                    start: datetime, end: datetime) -> dict[str, dict[datetime, Decimal]]:
-    """MW per TAC area name and interval start in ``[start, end)``, the total included.
-
-    Values are averaged over the series' interval (the 15-minute forecast is
-    the mean of its three 5-minute values, as FMM reads it).
-    """
-    model = session.scalars(select(NetworkModel).order_by(NetworkModel.id)).first()
-    if model is None:
-        return {}
-    frame = forecast_frame(session, model, series.horizon, start - _MARGIN, end + _MARGIN)
-    sums: dict[tuple[str, datetime], list[float]] = defaultdict(list)
-    for instant, kind, area, value in frame.select(
-            "interval_start_utc", "kind", "object_id", "value_mw").iter_rows():
-        if kind != ForecastKind.AREA_LOAD.value:
-            continue
-        interval = calendar.interval_containing(instant, series.interval_market)
-        if start <= interval.start_utc < end:
-            sums[(tac_area_name(area), interval.start_utc)].append(value)
-    out: dict[str, dict[datetime, Decimal]] = defaultdict(dict)
-    for (area, instant), values in sums.items():
-        out[area][instant] = Decimal(repr(sum(values) / len(values)))
+    """MW per TAC area name and interval start in ``[start, end)``, the total included."""
+    by_area = area_load_forecast(session, calendar, series.horizon, series.interval_market,
+                                 start, end)
+    out = {tac_area_name(area): forecasts for area, forecasts in by_area.items()}
     totals: dict[datetime, Decimal] = defaultdict(Decimal)
-    for by_instant in out.values():
-        for instant, mw in by_instant.items():
+    for forecasts in by_area.values():
+        for instant, mw in forecasts.items():
             totals[instant] += mw
     if totals:
         out[SYSTEM_TAC_AREA] = dict(totals)
-    return dict(out)
+    return out
 
 
 def load_rows(session: Session, calendar: MarketCalendar, market_run_id: str,
