@@ -30,6 +30,7 @@ from gridmarket.web.routes import (
     market,
     master_file,
     network,
+    prices,
     statements,
     tokens,
     transfers,
@@ -51,6 +52,7 @@ def install_web(app: FastAPI) -> None:
         transfers,
         audit,
         network,
+        prices,
         market,
         statements,
     ):

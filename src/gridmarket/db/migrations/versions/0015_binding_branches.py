@@ -2,7 +2,7 @@
 
 Revision ID: 0015_binding_branches
 Revises: 0013
-Create Date: 2026-11-25 20:40:00.000000
+Create Date: 2026-11-25 20:00:00.000000
 """
 
 from collections.abc import Sequence
