@@ -24,6 +24,7 @@ from gridmarket.web.routes import (
     account,
     applications,
     audit,
+    bid_editor,
     coordinators,
     exam,
     home,
@@ -53,6 +54,7 @@ def install_web(app: FastAPI) -> None:
         audit,
         network,
         prices,
+        bid_editor,  # before market: /bids/new is not a bid id
         market,
         statements,
     ):

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from gridmarket.access.policy import Action
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.bidding import views
@@ -29,7 +30,9 @@ def bids_page(request: Request, viewer: ViewerDep, session: SessionDep, clock: C
     day = trade_date or MarketCalendar(parameters).trade_date_of(clock.now())
     bids = views.list_bids(session, viewer.principal, chosen, day) if chosen else []
     return render(request, "bids.html", {"bids": bids, "scid": chosen, "trade_date": day,
-                                         "scids": viewer.scids}, viewer=viewer)
+                                         "scids": viewer.scids,
+                                         "may_bid": viewer.may(Action.SUBMIT_BIDS)},
+                  viewer=viewer)
 
 
 @router.get("/bids/{bid_id}")
