@@ -228,19 +228,16 @@ def _reserve_prices(inp: ClearingInput, day: SolvedDay,
 def _binding_branches(inp: ClearingInput, day: SolvedDay,
                       instants: list[datetime]) -> list[dict[str, Any]]:
     """Branches whose shadow price rounds to non-zero, with flow and limit, per interval."""
-    nt = len(instants)
-    shadow = rounded(np.abs(day.branch_shadow_usd_per_mwh))
-    flow = rounded(day.branch_flow_mw)
-    limits = rounded(inp.network.limit_mw)
+    shadow = np.round(np.abs(day.branch_shadow_usd_per_mwh), PLACES)
+    branches = inp.network.branch_ids.tolist()
     out = []
-    for b, branch in enumerate(inp.network.branch_ids.tolist()):
-        for t in range(nt):
-            k = b * nt + t
-            if shadow[k] != 0:
-                out.append({"branch": branch, "interval_start_utc": instants[t],
-                            "flow_mw": flow[k], "limit_mw": limits[b],
-                            "shadow_price_usd_per_mwh": shadow[k],
-                            "carried_forward": bool(day.carried_forward[t])})
+    # Only the few binding rows are rounded to Decimals (a day has branches × intervals).
+    for b, t in zip(*np.nonzero(shadow), strict=True):
+        [price, flow, limit] = rounded(np.array([shadow[b, t], day.branch_flow_mw[b, t],
+                                                 inp.network.limit_mw[b]]))
+        out.append({"branch": branches[b], "interval_start_utc": instants[t], "flow_mw": flow,
+                    "limit_mw": limit, "shadow_price_usd_per_mwh": price,
+                    "carried_forward": bool(day.carried_forward[t])})
     return out
 
 
