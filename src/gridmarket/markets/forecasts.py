@@ -115,9 +115,13 @@ def forecast_frame(
     horizon: ForecastHorizon,
     start: datetime,
     end: datetime,
+    kind: ForecastKind | None = None,
 ) -> pl.DataFrame:
-    """Stored forecasts of ``horizon`` from ``start`` (inclusive) to ``end`` (exclusive)."""
-    rows = session.execute(
+    """Stored forecasts of ``horizon`` from ``start`` (inclusive) to ``end`` (exclusive).
+
+    ``kind`` keeps one kind of forecast (None: every kind).
+    """
+    query = (
         select(
             ForecastValue.interval_start_utc,
             ForecastValue.interval_minutes,
@@ -132,7 +136,10 @@ def forecast_frame(
             ForecastValue.interval_start_utc < end,
         )
         .order_by(ForecastValue.interval_start_utc, ForecastValue.kind, ForecastValue.object_id)
-    ).all()
+    )
+    if kind is not None:
+        query = query.where(ForecastValue.kind == kind)
+    rows = session.execute(query).all()
     return pl.DataFrame(
         [(r[0], r[1], r[2].value, r[3], r[4]) for r in rows],
         schema={
@@ -166,12 +173,11 @@ def area_load_forecast(session: Session, calendar: MarketCalendar, horizon: Fore
     model = session.scalars(select(NetworkModel).order_by(NetworkModel.id)).first()
     if model is None:
         return {}
-    frame = forecast_frame(session, model, horizon, start - _MARGIN, end + _MARGIN)
+    frame = forecast_frame(session, model, horizon, start - _MARGIN, end + _MARGIN,
+                           ForecastKind.AREA_LOAD)
     values: dict[tuple[str, datetime], list[float]] = defaultdict(list)
-    for instant, kind, area, value in frame.select(
-            "interval_start_utc", "kind", "object_id", "value_mw").iter_rows():
-        if kind != ForecastKind.AREA_LOAD.value:
-            continue
+    for instant, area, value in frame.select(
+            "interval_start_utc", "object_id", "value_mw").iter_rows():
         interval = calendar.interval_containing(instant, interval_market)
         if start <= interval.start_utc < end:
             values[(area, interval.start_utc)].append(value)
