@@ -482,3 +482,26 @@ def test_a_bid_of_an_sc_suspended_before_close_is_invalid_at_close(
     shown = client.get(f"/api/v1/bids/{bid['bid_id']}", headers=world.trader).json()
     assert shown["status"] == "INVALID" and shown["clean"] is None
     assert [r["code"] for r in shown["reasons"]] == ["SC_NOT_ACTIVE"]
+
+
+def test_a_bid_set_is_checked_without_storing_anything(
+    client: TestClient, world: BidWorld, engine: Engine
+) -> None:
+    body = bid_set(world.scid, energy_bid(world.unit, range(1, 3)),
+                   energy_bid(world.unit, range(3, 4), segments=[("30", "25"), ("20", "1500")]))
+    checked = client.post("/api/v1/bids/validate", json=body, headers=world.trader)
+    assert checked.status_code == 200, checked.text
+    answer = checked.json()
+    assert answer["stored"] is False
+    assert [(b["index"], b["status"]) for b in answer["bids"]] == [
+        (0, "CONDITIONALLY_VALID"), (1, "INVALID")]
+    assert {r["code"] for r in answer["bids"][1]["reasons"]} == {
+        "MW_NOT_INCREASING", "PRICE_CAPPED_AT_SOFT_CAP"}
+    assert bids_of(engine, world.scid) == []
+    # The same refusals as on submission: another SC's SCID, a malformed set.
+    other = client.post("/api/v1/bids/validate", json=body, headers=world.other_trader)
+    assert other.status_code == 404
+    malformed = client.post("/api/v1/bids/validate", headers=world.trader,
+                            json={**body, "market": "HASP"})
+    assert malformed.status_code == 422
+    assert client.post("/api/v1/bids/validate", json=body).status_code == 401

@@ -3,8 +3,9 @@
 `gridmarket demo --no-serve` runs a whole trade day into a fresh SQLite
 database (bids through the API, DAM, real time, meter data, settlement,
 invoices); then a real server shows it. The thermal SC's trader finds its bids
-raw and clean, the public prices with the price map, and its settlement
-analyst the day's statement down to a line's interval rows. Another SC's
+raw and clean, the public prices with the price map (by LMP and by congestion,
+with the binding branches) and the system load, enters a bid in the bid editor,
+and its settlement analyst the day's statement down to a line's interval rows. Another SC's
 people get 404 for all of it. Screenshots go where the other journey's go.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -68,9 +70,32 @@ def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
     trader.goto(f"/prices?trade_date={TRADE_DATE}&market=DAM&interval=17")
     expect(trader.locator("h2", has_text="Price map at HE18")).to_be_visible()
     expect(trader.locator("svg.svg-map circle.bus")).to_have_count(73)
-    expect(trader.locator("svg.svg-chart path.line")).to_have_count(3)
+    expect(trader.locator("[aria-labelledby=dlap-heading] path.line")).to_have_count(3)
+    # The system load: day-ahead forecast, DAM cleared load, real-time forecast.
+    expect(trader.locator("[aria-labelledby=load-heading] path.line")).to_have_count(3)
     assert trader.evaluate(ACCESSIBILITY_CHECK) == []
     trader.screenshot(path=screenshots / "15-prices-and-price-map.png", full_page=True)
+    # HE2 of the demo's DAM is congested: colour by congestion, see the binding branch.
+    trader.select_option("#p-interval", "1")
+    trader.select_option("#p-colour", "mcc")
+    trader.locator("#p-colour").locator("xpath=ancestor::form").locator("button").click()
+    expect(trader.locator("#pmap-title")).to_contain_text("congestion part (MCC)")
+    expect(trader.locator("line.link--binding[data-binding]")).not_to_have_count(0)
+    expect(trader.locator("#binding-branches tbody tr")).not_to_have_count(0)
+
+    # The bid editor draws the curve as it is typed and places the ISO's check beside it.
+    open_day = (date.today() + timedelta(days=3)).isoformat()
+    trader.goto(f"/bids/new?scid=DTGN&trade_date={open_day}")
+    trader.fill("[name=resource]", "101_STEAM_3")
+    for step, (mw, price) in enumerate((("45", "24"), ("40", "26")), start=1):
+        trader.fill(f"[name='segments[{step}].mw']", mw)
+        trader.fill(f"[name='segments[{step}].price']", price)
+    expect(trader.locator("#curve-preview path.curve")).to_have_count(1)
+    trader.locator("[name='segments[2].price']").blur()
+    expect(trader.locator("[id='f-segments-2.mw-error']")).to_contain_text("not above 45 MW")
+    expect(trader.locator("#check-result")).to_contain_text("invalid")
+    assert trader.evaluate(ACCESSIBILITY_CHECK) == []
+    trader.screenshot(path=screenshots / "17-bid-editor.png", full_page=True)
 
     analyst = _person(browser, market_day).new_page()
     _log_in(analyst, "settlements@desert.example")

@@ -9,6 +9,7 @@ Order of work for one submission (one transaction):
 3. The SC must be certified (a suspended SC may not bid).
 4. Every hour must exist on the trade date and still be open (else the whole
    set is Rejected: nothing stored, an error says which bid and hour).
+   :func:`check_bid_set` runs steps 1, 3, 4 and 5 (but for credit) and stores nothing.
 5. Each bid's content is validated (Conditionally Valid, Conditionally
    Modified, Invalid); a virtual bid's exposure is reserved against the SC's
    credit (``bidCreditStatus``), or the bid is Invalid for insufficient credit.
@@ -169,6 +170,40 @@ def submit_bid_set(
     return SubmissionOutcome(response, replayed=False)
 
 
+def check_bid_set(
+    session: Session,
+    principal: Principal,
+    bid_set: BidSet,
+    *,
+    parameters: MarketParameters,
+    clock: Clock,
+) -> list[Outcome]:
+    """Validate ``bid_set`` as :func:`submit_bid_set` does, and store nothing.
+
+    The same checks in the same order (access, the SC's standing, hours open,
+    content); a refusal raises as on submission. A virtual bid's credit is
+    reserved only when it is submitted, so it is not checked here.
+
+    Example::
+
+        outcomes = check_bid_set(session, trader, bid_set, parameters=parameters, clock=clock)
+        [provisional_status(o) for o in outcomes]   # [BidStatus.CONDITIONALLY_VALID]
+    """
+    authorize(principal, Action.SUBMIT_BIDS, scid=bid_set.scid)
+    _active_scid(session, bid_set.scid)
+    _require_on_time(bid_set, parameters, as_utc(clock.now()))
+    return _validate_all(session, bid_set, parameters)
+
+
+def provisional_status(outcome: Outcome) -> BidStatus:
+    """A bid's status before market close: conditionally valid, modified, or invalid."""
+    if outcome.invalid:
+        return BidStatus.INVALID
+    if outcome.modified:
+        return BidStatus.CONDITIONALLY_MODIFIED
+    return BidStatus.CONDITIONALLY_VALID
+
+
 _SUBMISSIONS = cast(Table, BidSubmission.__table__)
 _BIDS = cast(Table, Bid.__table__)
 _INSERT_SUBMISSION = insert(_SUBMISSIONS).returning(_SUBMISSIONS.c.id)
@@ -240,9 +275,7 @@ def _store(
         submission_id=submission.id, scid_id=scid_id, kind=BidKind(content.kind),
         market=bid_set.market, trade_date=bid_set.trade_date, location=bid_location(content),
         variant=storage.variant_of(content), hours_mask=mask, active_hours_mask=mask,
-        status=BidStatus.INVALID if outcome.invalid else (
-            BidStatus.CONDITIONALLY_MODIFIED if outcome.modified
-            else BidStatus.CONDITIONALLY_VALID),
+        status=provisional_status(outcome),
         raw_json=content.model_dump_json(), segment_count=count_segments(content),
         created_at=now, status_changed_at=now,
     )

@@ -72,6 +72,9 @@ class Finding:
     code: Reason
     message: str
     hour: int | None = None
+    segment: int | None = None
+    """The curve segment (from 1) a finding is about, for forms to place the message;
+    not stored (the message names it)."""
 
     def as_dict(self) -> dict[str, object]:
         return {"code": self.code.value, "hour": self.hour, "message": self.message}
@@ -186,8 +189,9 @@ def _check_energy(
         _check_curve(hour.segments, hour.hour, start, resource.p_max_mw, rules, outcome,
                      decreasing=resource.is_demand)
         segments = [
-            _soft_capped(s, hour.hour, rules, resource.verified_cost_above_soft_cap, outcome)
-            for s in hour.segments
+            _soft_capped(s, hour.hour, index, rules, resource.verified_cost_above_soft_cap,
+                         outcome)
+            for index, s in enumerate(hour.segments, start=1)
         ]
         changed = any(new is not old for new, old in zip(segments, hour.segments, strict=True))
         # Models are frozen: an hour nothing was capped in is its own clean copy.
@@ -229,23 +233,24 @@ def _check_curve(
         if segment.mw <= previous_mw:
             outcome.findings.append(Finding(
                 Reason.MW_NOT_INCREASING,
-                f"segment {index} ends at {segment.mw} MW, not above {previous_mw} MW", hour))
+                f"segment {index} ends at {segment.mw} MW, not above {previous_mw} MW", hour,
+                index))
         if segment.mw > p_max_mw:
             outcome.findings.append(Finding(
                 Reason.MW_OUT_OF_RANGE,
                 f"segment {index} ends at {segment.mw} MW, above the maximum {p_max_mw} MW",
-                hour))
+                hour, index))
         previous_mw = max(previous_mw, segment.mw)
         if segment.price < rules.price_floor_usd_per_mwh:
             outcome.findings.append(Finding(
                 Reason.PRICE_BELOW_FLOOR,
                 f"segment {index} price {segment.price} below the floor "
-                f"{rules.price_floor_usd_per_mwh} $/MWh", hour))
+                f"{rules.price_floor_usd_per_mwh} $/MWh", hour, index))
         if segment.price > rules.hard_cap_usd_per_mwh:
             outcome.findings.append(Finding(
                 Reason.PRICE_ABOVE_HARD_CAP,
                 f"segment {index} price {segment.price} above the hard cap "
-                f"{rules.hard_cap_usd_per_mwh} $/MWh", hour))
+                f"{rules.hard_cap_usd_per_mwh} $/MWh", hour, index))
     prices = [s.price for s in segments]
     pairs = list(pairwise(prices))
     if any((later > earlier) if decreasing else (later < earlier) for earlier, later in pairs):
@@ -255,7 +260,8 @@ def _check_curve(
 
 
 def _soft_capped(
-    segment: Segment, hour: int, rules: BidRules, cost_verified: bool, outcome: Outcome
+    segment: Segment, hour: int, index: int, rules: BidRules, cost_verified: bool,
+    outcome: Outcome,
 ) -> Segment:
     cap = rules.soft_cap_usd_per_mwh
     if segment.price <= cap or cost_verified or segment.price > rules.hard_cap_usd_per_mwh:
@@ -263,7 +269,7 @@ def _soft_capped(
     outcome.findings.append(Finding(
         Reason.PRICE_CAPPED_AT_SOFT_CAP,
         f"price {segment.price} $/MWh above the soft cap without a verified cost above it: "
-        f"capped at {cap}", hour))
+        f"capped at {cap}", hour, index))
     return segment.model_copy(update={"price": cap})
 
 

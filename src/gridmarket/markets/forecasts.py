@@ -8,15 +8,17 @@ already stored are skipped.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from gridmarket.calendar import MarketCalendar
+from gridmarket.calendar import MarketCalendar, MarketName
 from gridmarket.markets.models import ForecastHorizon, ForecastKind, ForecastValue
 from gridmarket.network.models import NetworkModel
 from gridmarket.network.rts_gmlc_timeseries import day_ahead_series, real_time_series
@@ -27,6 +29,8 @@ KIND_BY_SERIES = {
     "reserve_requirement": ForecastKind.RESERVE_REQUIREMENT,
 }
 INSERT_BATCH_ROWS = 20_000
+_MARGIN = timedelta(hours=1)
+"""Forecasts read around a window, so an interval's mean never misses a value at its edge."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,13 @@ def forecast_frame(
     horizon: ForecastHorizon,
     start: datetime,
     end: datetime,
+    kind: ForecastKind | None = None,
 ) -> pl.DataFrame:
-    """Stored forecasts of ``horizon`` from ``start`` (inclusive) to ``end`` (exclusive)."""
-    rows = session.execute(
+    """Stored forecasts of ``horizon`` from ``start`` (inclusive) to ``end`` (exclusive).
+
+    ``kind`` keeps one kind of forecast (None: every kind).
+    """
+    query = (
         select(
             ForecastValue.interval_start_utc,
             ForecastValue.interval_minutes,
@@ -128,7 +136,10 @@ def forecast_frame(
             ForecastValue.interval_start_utc < end,
         )
         .order_by(ForecastValue.interval_start_utc, ForecastValue.kind, ForecastValue.object_id)
-    ).all()
+    )
+    if kind is not None:
+        query = query.where(ForecastValue.kind == kind)
+    rows = session.execute(query).all()
     return pl.DataFrame(
         [(r[0], r[1], r[2].value, r[3], r[4]) for r in rows],
         schema={
@@ -140,3 +151,37 @@ def forecast_frame(
         },
         orient="row",
     )
+
+
+def area_load_forecast(session: Session, calendar: MarketCalendar, horizon: ForecastHorizon,
+                       interval_market: MarketName, start: datetime, end: datetime
+                       ) -> dict[str, dict[datetime, Decimal]]:
+    """Each area's load forecast (MW) per ``interval_market`` interval starting in ``[start, end)``.
+
+    The value of an interval is the mean of the stored values within it, as
+    the market runs read them (FMM averages three 5-minute values; an hourly
+    mean of the real-time forecast compares it with the day-ahead one). Areas
+    are keyed by their number (``"1"``); the first network model's forecasts
+    are read, as the markets do.
+
+    Example::
+
+        hourly = area_load_forecast(session, calendar, ForecastHorizon.DAY_AHEAD, "DAM",
+                                    start, end)
+        hourly["1"][start]  # Decimal('1085.6')
+    """
+    model = session.scalars(select(NetworkModel).order_by(NetworkModel.id)).first()
+    if model is None:
+        return {}
+    frame = forecast_frame(session, model, horizon, start - _MARGIN, end + _MARGIN,
+                           ForecastKind.AREA_LOAD)
+    values: dict[tuple[str, datetime], list[float]] = defaultdict(list)
+    for instant, area, value in frame.select(
+            "interval_start_utc", "object_id", "value_mw").iter_rows():
+        interval = calendar.interval_containing(instant, interval_market)
+        if start <= interval.start_utc < end:
+            values[(area, interval.start_utc)].append(value)
+    out: dict[str, dict[datetime, Decimal]] = defaultdict(dict)
+    for (area, instant), mws in values.items():
+        out[area][instant] = Decimal(repr(sum(mws) / len(mws)))
+    return dict(out)

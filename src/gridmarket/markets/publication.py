@@ -11,7 +11,7 @@ buses' parts.
 
 **Digest.** :func:`result_digest` is the SHA-256 of the sorted canonical
 lines of all published rows (awards, prices, reserve prices, virtual awards,
-dispatch instructions; ids of the database rows excluded). The same input
+dispatch instructions, binding branches; ids of the database rows excluded). The same input
 solved again gives the same digest; a stored row changed afterwards does not.
 
 Example::
@@ -43,12 +43,15 @@ RESERVE_FIELDS = ("zone", "product", "interval_start_utc", "price_usd_per_mw", "
 VIRTUAL_FIELDS = ("bid_id", "scid", "location", "interval_start_utc", "mw")
 DISPATCH_FIELDS = ("resource_id", "scid", "interval_start_utc", "interval_minutes",
                    "dispatch_mw", "expected_energy_mwh", "carried_forward")
+BINDING_FIELDS = ("branch", "interval_start_utc", "flow_mw", "limit_mw",
+                  "shadow_price_usd_per_mwh", "carried_forward")
 TABLE_FIELDS = {
     "award": AWARD_FIELDS,
     "price": PRICE_FIELDS,
     "reserve_price": RESERVE_FIELDS,
     "virtual_award": VIRTUAL_FIELDS,
     "dispatch": DISPATCH_FIELDS,
+    "binding_branch": BINDING_FIELDS,
 }
 
 
@@ -116,6 +119,7 @@ def published_rows(inp: ClearingInput, mapping: PublicationMap, day: SolvedDay, 
     if prices:
         rows.tables["price"] = _prices(inp, mapping, day, instants)
         rows.tables["reserve_price"] = _reserve_prices(inp, day, instants)
+        rows.tables["binding_branch"] = _binding_branches(inp, day, instants)
     return rows
 
 
@@ -218,6 +222,22 @@ def _reserve_prices(inp: ClearingInput, day: SolvedDay,
                             "interval_start_utc": instants[t],
                             "price_usd_per_mw": values[z * nt + t],
                             "carried_forward": bool(day.carried_forward[t])})
+    return out
+
+
+def _binding_branches(inp: ClearingInput, day: SolvedDay,
+                      instants: list[datetime]) -> list[dict[str, Any]]:
+    """Branches whose shadow price rounds to non-zero, with flow and limit, per interval."""
+    shadow = np.round(np.abs(day.branch_shadow_usd_per_mwh), PLACES)
+    branches = inp.network.branch_ids.tolist()
+    out = []
+    # Only the few binding rows are rounded to Decimals (a day has branches × intervals).
+    for b, t in zip(*np.nonzero(shadow), strict=True):
+        [price, flow, limit] = rounded(np.array([shadow[b, t], day.branch_flow_mw[b, t],
+                                                 inp.network.limit_mw[b]]))
+        out.append({"branch": branches[b], "interval_start_utc": instants[t], "flow_mw": flow,
+                    "limit_mw": limit, "shadow_price_usd_per_mwh": price,
+                    "carried_forward": bool(day.carried_forward[t])})
     return out
 
 

@@ -14,9 +14,10 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gridmarket.access.errors import AccessDenied
@@ -26,12 +27,14 @@ from gridmarket.errors import NotFound
 from gridmarket.markets.run_models import (
     DispatchInstruction,
     MarketAward,
+    MarketBindingBranch,
     MarketKind,
     MarketPrice,
     MarketRun,
     RunStatus,
 )
 from gridmarket.markets.runs import published_run
+from gridmarket.resources.models import Resource, ResourceType
 
 
 def _scids_for(principal: Principal, scid: str | None) -> Sequence[str] | None:
@@ -120,3 +123,27 @@ def latest_published_trade_date(session: Session, market: MarketKind = MarketKin
     return session.scalar(select(MarketRun.trade_date).where(
         MarketRun.market == market, MarketRun.status == RunStatus.COMPLETED,
         MarketRun.replay_of_id.is_(None)).order_by(MarketRun.trade_date.desc()).limit(1))
+
+
+def binding_branches(session: Session, run_id: int,
+                     interval_start_utc: datetime) -> list[MarketBindingBranch]:
+    """Branches that bound run ``run_id`` in one interval, highest shadow price first (public)."""
+    return list(session.scalars(select(MarketBindingBranch).where(
+        MarketBindingBranch.run_id == run_id,
+        MarketBindingBranch.interval_start_utc == interval_start_utc,
+    ).order_by(MarketBindingBranch.shadow_price_usd_per_mwh.desc(), MarketBindingBranch.branch)))
+
+
+def cleared_load_mw(session: Session, run_id: int) -> dict[datetime, Decimal]:
+    """The load all SCs' load resources cleared in run ``run_id``, per interval (public total).
+
+    Only the total over every SC is given (rulebook §5: aggregate load is
+    public, an SC's own awards are not).
+    """
+    rows = session.execute(
+        select(MarketAward.interval_start_utc, func.sum(MarketAward.energy_mw))
+        .join(Resource, Resource.resource_id == MarketAward.resource_id)
+        .where(MarketAward.run_id == run_id, Resource.resource_type == ResourceType.LOAD)
+        .group_by(MarketAward.interval_start_utc)
+    ).all()
+    return {instant: -Decimal(total) for instant, total in rows}

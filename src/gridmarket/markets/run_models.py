@@ -11,6 +11,8 @@
   parts at each pricing node and aggregated node; ``carried_forward`` marks a
   real-time interval that failed and repeats the last valid prices.
 * ``market_reserve_price``: $/MW per product, reserve zone and interval.
+* ``market_binding_branch``: each branch at its limit in an interval of a
+  priced run (DAM, FMM, RTD): its flow, limit and shadow price.
 * ``market_virtual_award``: cleared MW of each virtual bid per hour.
 * ``dispatch_instruction``: real-time dispatch MW and expected energy MWh.
 
@@ -144,6 +146,26 @@ class MarketReservePrice(Base):
     product: Mapped[str] = mapped_column(String(12))
     interval_start_utc: Mapped[datetime] = mapped_column(UtcDateTime())
     price_usd_per_mw: Mapped[Decimal] = mapped_column(UnitPrice())
+    carried_forward: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class MarketBindingBranch(Base):
+    """A branch whose limit bound the run in one interval (a non-zero shadow price)."""
+
+    __tablename__ = "market_binding_branch"
+    __table_args__ = (Index("ix_market_binding_branch_run_interval", "run_id",
+                            "interval_start_utc"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("market_run.id"))
+    branch: Mapped[str] = mapped_column(String(64))
+    """The branch's id in the network model (``A1``, ``CA-1``)."""
+    interval_start_utc: Mapped[datetime] = mapped_column(UtcDateTime())
+    flow_mw: Mapped[Decimal] = mapped_column(Quantity())
+    """From bus to bus positive."""
+    limit_mw: Mapped[Decimal] = mapped_column(Quantity())
+    shadow_price_usd_per_mwh: Mapped[Decimal] = mapped_column(UnitPrice())
+    """What one more MW of limit would save for one hour; never negative."""
     carried_forward: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 

@@ -65,6 +65,7 @@ from gridmarket.markets.realtime_dispatch import Progress, dispatch_day
 from gridmarket.markets.run_models import (
     DispatchInstruction,
     MarketAward,
+    MarketBindingBranch,
     MarketKind,
     MarketPrice,
     MarketReservePrice,
@@ -91,6 +92,7 @@ TABLE_MODELS: dict[str, type[Any]] = {
     "reserve_price": MarketReservePrice,
     "virtual_award": MarketVirtualAward,
     "dispatch": DispatchInstruction,
+    "binding_branch": MarketBindingBranch,
 }
 RunStep = Callable[[str], None]
 

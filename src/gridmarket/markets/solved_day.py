@@ -89,6 +89,10 @@ class SolvedDay:
     """``(product, zone, period)``."""
     carried_forward: np.ndarray
     """``(period,)``: the period repeats the last valid result."""
+    branch_flow_mw: np.ndarray
+    """``(branch, period)``, from bus to bus positive."""
+    branch_shadow_usd_per_mwh: np.ndarray
+    """``(branch, period)``: the branch row's dual per hour (zero where it did not bind)."""
 
     @classmethod
     def from_result(cls, result: ClearingResult) -> SolvedDay:
@@ -106,6 +110,8 @@ class SolvedDay:
             mcl=p.mcl_usd_per_mwh,
             reserve_price=p.reserve_usd_per_mw,
             carried_forward=np.zeros(p.smec_usd_per_mwh.size, dtype=bool),
+            branch_flow_mw=s.branch_flow_mw,
+            branch_shadow_usd_per_mwh=branch_shadow_prices(result),
         )
 
     def first_period(self) -> SolvedDay:
@@ -139,7 +145,21 @@ class SolvedDay:
             mcl=np.concatenate([d.mcl for d in days], axis=1),
             reserve_price=np.concatenate([d.reserve_price for d in days], axis=2),
             carried_forward=np.asarray(carried, dtype=bool),
+            branch_flow_mw=np.concatenate([d.branch_flow_mw for d in days], axis=1),
+            branch_shadow_usd_per_mwh=np.concatenate(
+                [d.branch_shadow_usd_per_mwh for d in days], axis=1),
         )
+
+
+def branch_shadow_prices(result: ClearingResult) -> np.ndarray:
+    """``(branch, period)`` shadow prices of the branch rows that bound, zero elsewhere."""
+    branch_ids = result.input.network.branch_ids.tolist()
+    shadow = np.zeros((len(branch_ids), result.input.periods.count))
+    position = {branch: k for k, branch in enumerate(branch_ids)}
+    rows = result.binding_constraints.filter(family="branch")
+    for element, period, price in rows.select("element", "period", "shadow_price").iter_rows():
+        shadow[position[element], period] = price
+    return shadow
 
 
 def aggregated_parts(inp: ClearingInput, day: SolvedDay) -> tuple[np.ndarray, np.ndarray]:

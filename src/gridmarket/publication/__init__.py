@@ -3,7 +3,9 @@
 * :mod:`~gridmarket.publication.oasis`: the ``SingleZip`` query, its
   validation and the OASIS error codes.
 * :mod:`~gridmarket.publication.oasis_reports`: the reports (``PRC_LMP``,
-  ``PRC_INTVL_LMP``, ``PRC_RTPD_LMP``, ``PRC_AS``) and their rows.
+  ``PRC_INTVL_LMP``, ``PRC_RTPD_LMP``, ``PRC_AS``, ``PRC_INTVL_AS``, ``SLD_FCST``)
+  and their rows.
+* :mod:`~gridmarket.publication.oasis_load`: the load forecast (``SLD_FCST``).
 * :mod:`~gridmarket.publication.oasis_files`: CSV and XML rendering, the file
   names and the ZIP.
 

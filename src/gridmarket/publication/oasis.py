@@ -38,6 +38,7 @@ from gridmarket.publication.oasis_files import (
     render_error_xml,
     render_xml,
 )
+from gridmarket.publication.oasis_load import EXECUTION_TYPES, SERIES_BY_ITEM, LoadSelection
 from gridmarket.publication.oasis_reports import REPORTS, ReportSpec, Selection, report_rows
 
 NO_DATA = 1000
@@ -136,9 +137,13 @@ def _selection(params: Mapping[str, str]) -> Selection:
     if grp_type is not None and grp_type.upper() not in GROUP_TYPES:
         raise OasisError(NO_DATA)
     anc_types = _list(params.get("anc_type"))
+    execution_type = (params.get("execution_type") or "").strip().upper() or None
+    if execution_type is not None and execution_type not in EXECUTION_TYPES:
+        raise OasisError(NO_DATA)
     return Selection(nodes=nodes, grp_type=grp_type.upper() if grp_type else None,
                      anc_types=tuple(t.upper() for t in anc_types) if anc_types else None,
-                     anc_regions=_list(params.get("anc_region")))
+                     anc_regions=_list(params.get("anc_region")),
+                     load=LoadSelection(_list(params.get("tac_area_name")), execution_type))
 
 
 def parse_query(raw: Mapping[str, str], *, max_days: int) -> OasisQuery:
@@ -175,11 +180,17 @@ Startdate, EndDate and Other Parameters
     return OasisQuery(spec, spec.market_run_ids[run_id], start, end, _selection(params), fmt)
 
 
-def _report_header(query: OasisQuery, calendar: MarketCalendar) -> dict[str, str]:
-    seconds = calendar.interval_minutes(query.spec.interval_market) * 60
-    return {"SYSTEM": "OASIS", "TZ": "PPT", "REPORT": query.spec.queryname,
-            "MKT_TYPE": query.market_run_id, "UOM": query.spec.uom, "INTERVAL": "ENDING",
-            "SEC_PER_INTERVAL": str(seconds)}
+def _report_header(query: OasisQuery, calendar: MarketCalendar,
+                   data_item: str) -> dict[str, str]:
+    """The ``REPORT_HEADER`` of one data item (a load forecast names its execution type)."""
+    series = SERIES_BY_ITEM.get(data_item) if query.spec.kind == "LOAD" else None
+    market = series.interval_market if series is not None else query.spec.interval_market
+    header = {"SYSTEM": "OASIS", "TZ": "PPT", "REPORT": query.spec.queryname,
+              "MKT_TYPE": query.market_run_id}
+    if series is not None:
+        header["EXECUTION_TYPE"] = series.execution_type
+    return {**header, "UOM": query.spec.uom, "INTERVAL": "ENDING",
+            "SEC_PER_INTERVAL": str(calendar.interval_minutes(market) * 60)}
 
 
 def single_zip_file(session: Session, raw: Mapping[str, str], *, calendar: MarketCalendar,
@@ -207,4 +218,4 @@ def single_zip_file(session: Session, raw: Mapping[str, str], *, calendar: Marke
         return OasisFile(query.file_name("csv"),
                          render_csv(query.spec.columns, [row.cells for row in rows]))
     return OasisFile(query.file_name("xml"), render_xml(
-        _report_header(query, calendar), [row.xml for row in rows], now))
+        lambda item: _report_header(query, calendar, item), [row.xml for row in rows], now))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -32,6 +32,8 @@ MESSAGE_VERSION = "v20131201"
 INVALID_REQUEST_FILE = "INVALID_REQUEST.xml"
 PRICE_QUANTUM = Decimal("0.00001")
 """OASIS prices carry five decimals (``48.94640``)."""
+MW_QUANTUM = Decimal("0.01")
+"""OASIS loads carry at most two decimals, trailing zeros dropped (``26559.38``, ``26723``)."""
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 """A fixed member timestamp: the same answer gives the same bytes."""
 
@@ -47,6 +49,14 @@ class XmlDatum:
     start_utc: datetime
     end_utc: datetime
     value: str
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One row of a report: its CSV cells and its XML ``REPORT_DATA``."""
+
+    cells: Mapping[str, str]
+    xml: XmlDatum
 
 
 def format_gmt(instant: datetime) -> str:
@@ -81,6 +91,19 @@ def format_price(value: Decimal) -> str:
         '20.00000'
     """
     return f"{round_price(value):.5f}"
+
+
+def format_mw(value: Decimal) -> str:
+    """A load in MW as OASIS writes it: rounded half-even to two decimals, no trailing zeros.
+
+    Example::
+
+        >>> [format_mw(Decimal(v)) for v in ("26559.381", "26723.00", "1501.950", "-0")]
+        ['26559.38', '26723', '1501.95', '0']
+    """
+    rounded = value.quantize(MW_QUANTUM, rounding=ROUND_HALF_EVEN)
+    text = f"{rounded:f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
 
 
 def data_file_name(start_utc: datetime, end_utc: datetime, parts: Sequence[str],
@@ -138,24 +161,27 @@ def _serialise(root: ET.Element) -> bytes:
     return ET.tostring(root, encoding="UTF-8", xml_declaration=True)
 
 
-def render_xml(header: Mapping[str, str], data: Sequence[XmlDatum], now: datetime) -> bytes:
+def render_xml(header_of: Callable[[str], Mapping[str, str]], data: Sequence[XmlDatum],
+               now: datetime) -> bytes:
     """An ``OASISReport``: one ``REPORT_ITEM`` per data item and resource.
 
-    ``header`` is the ``REPORT_HEADER`` (``SYSTEM``, ``TZ``, ``REPORT``, ...),
-    repeated in every item as OASIS does.
+    ``header_of(data_item)`` is the item's ``REPORT_HEADER`` (``SYSTEM``, ``TZ``,
+    ``REPORT``, ...), repeated in every item as OASIS does; a load forecast's
+    items differ in their execution type and interval length.
 
     Example::
 
-        body = render_xml({"SYSTEM": "OASIS", "REPORT": "PRC_LMP"}, data, clock.now())
+        body = render_xml(lambda item: {"SYSTEM": "OASIS", "REPORT": "PRC_LMP"}, data,
+                          clock.now())
     """
     root, rto = _document(now)
     items: dict[tuple[str, str], list[XmlDatum]] = {}
     for datum in data:
         items.setdefault((datum.resource_name, datum.data_item), []).append(datum)
-    for group in items.values():
+    for (_, data_item), group in items.items():
         item = _child(rto, "REPORT_ITEM")
         report_header = _child(item, "REPORT_HEADER")
-        for tag, text in header.items():
+        for tag, text in header_of(data_item).items():
             _child(report_header, tag, text)
         for datum in group:
             report_data = _child(item, "REPORT_DATA")

@@ -4,6 +4,9 @@
 * ``PRC_INTVL_LMP`` (version 3, ``RTM``): 5-minute RTD LMPs, value in ``VALUE``.
 * ``PRC_RTPD_LMP`` (version 3, ``RTPD``): 15-minute FMM LMPs, value in ``PRC``.
 * ``PRC_AS`` (version 12, ``DAM``): day-ahead ancillary service clearing prices.
+* ``PRC_INTVL_AS`` (version 1, ``RTM``): 15-minute FMM ancillary service prices.
+* ``SLD_FCST`` (version 1, ``DAM`` / ``RTM``): the load forecast per area
+  (:mod:`~gridmarket.publication.oasis_load`).
 
 An LMP report has five rows per node and interval: LMP, MCE, MCC, MCL and
 MGHG (always present, zero: no greenhouse-gas cost is modelled). Each part is
@@ -22,7 +25,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal
@@ -33,9 +36,16 @@ from sqlalchemy.orm import Session
 from gridmarket.calendar import MarketCalendar, MarketName
 from gridmarket.markets.run_models import MarketKind, MarketPrice, MarketReservePrice
 from gridmarket.markets.runs import published_run
-from gridmarket.publication.oasis_files import XmlDatum, format_gmt, format_price, round_price
+from gridmarket.publication.oasis_files import (
+    ReportRow,
+    XmlDatum,
+    format_gmt,
+    format_price,
+    round_price,
+)
+from gridmarket.publication.oasis_load import SLD_FCST_COLUMNS, LoadSelection, load_rows
 
-ReportKind = Literal["LMP", "AS"]
+ReportKind = Literal["LMP", "AS", "LOAD"]
 
 LMP_PARTS: tuple[tuple[str, str], ...] = (
     ("LMP", "LMP_PRC"),
@@ -79,6 +89,11 @@ PRC_AS_COLUMNS = (
     "INTERVALSTARTTIME_GMT", "INTERVALENDTIME_GMT", "OPR_DT", "OPR_HR", "OPR_INTERVAL",
     "OPR_TYPE", "ANC_TYPE", "ANC_REGION", "MARKET_RUN_ID", "XML_DATA_ITEM", "MW", "GROUP",
 )
+PRC_INTVL_AS_COLUMNS = (
+    "INTERVALSTARTTIME_GMT", "INTERVALENDTIME_GMT", "OPR_DT", "OPR_HR", "OPR_TYPE",
+    "ANC_TYPE", "XML_DATA_ITEM", "MARKET_RUN_ID", "MW", "ANC_REGION", "OPR_INTERVAL", "GROUP",
+)
+"""The real-time layout differs from ``PRC_AS``: the region and ``OPR_INTERVAL`` come last."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,8 @@ class ReportSpec:
     queryname: str
     version: int
     kind: ReportKind
-    market: MarketKind
+    market: MarketKind | None
+    """The market whose published run the report reads (None: not a market result)."""
     market_run_ids: Mapping[str, str]
     """Accepted ``market_run_id`` (upper case) → the value published in the file."""
     columns: tuple[str, ...]
@@ -102,6 +118,8 @@ class ReportSpec:
         """The calendar market whose interval length the report uses."""
         names: dict[MarketKind, MarketName] = {
             MarketKind.DAM: "DAM", MarketKind.FMM: "FMM", MarketKind.RTD: "RTD"}
+        if self.market is None:
+            raise ValueError(f"{self.queryname} has one interval length per data item")
         return names[self.market]
 
 
@@ -116,6 +134,10 @@ REPORTS: Mapping[str, ReportSpec] = {
                    _interval_columns("PRC"), "PRC", "US$/MWh", "LMP"),
         ReportSpec("PRC_AS", 12, "AS", MarketKind.DAM, {"DAM": "DAM"},
                    PRC_AS_COLUMNS, "MW", "US$/MW", None),
+        ReportSpec("PRC_INTVL_AS", 1, "AS", MarketKind.FMM, {"RTM": "RTM", "FMM": "RTM"},
+                   PRC_INTVL_AS_COLUMNS, "MW", "US$/MW", None),
+        ReportSpec("SLD_FCST", 1, "LOAD", None, {"DAM": "DAM", "RTM": "RTM"},
+                   SLD_FCST_COLUMNS, "MW", "MW", None),
     )
 }
 
@@ -130,6 +152,8 @@ class Selection:
     """``grp_type=ALL`` or ``ALL_APNODES`` (aggregated nodes only)."""
     anc_types: tuple[str, ...] | None = None
     anc_regions: tuple[str, ...] | None = None
+    load: LoadSelection = field(default_factory=LoadSelection)
+    """``tac_area_name=`` and ``execution_type=`` of ``SLD_FCST``."""
 
 
 @dataclass(frozen=True)
@@ -151,14 +175,6 @@ class ZonePrice:
     product: str
     interval_start_utc: datetime
     price: Decimal
-
-
-@dataclass(frozen=True)
-class ReportRow:
-    """One row of a report: its CSV cells and its XML ``REPORT_DATA``."""
-
-    cells: Mapping[str, str]
-    xml: XmlDatum
 
 
 def lmp_parts(price: NodePrice) -> tuple[Decimal, ...]:
@@ -213,7 +229,7 @@ def lmp_rows(spec: ReportSpec, market_run_id: str, prices: Iterable[NodePrice],
 
 def as_rows(spec: ReportSpec, market_run_id: str, prices: Iterable[ZonePrice],
             calendar: MarketCalendar) -> list[ReportRow]:
-    """The rows of ``PRC_AS``: one per reserve zone, product and interval.
+    """The rows of ``PRC_AS`` or ``PRC_INTVL_AS``: one per reserve zone, product and interval.
 
     Example::
 
@@ -223,13 +239,14 @@ def as_rows(spec: ReportSpec, market_run_id: str, prices: Iterable[ZonePrice],
     rows: list[ReportRow] = []
     for price in prices:
         interval = calendar.interval_containing(price.interval_start_utc, minutes)
+        opr_interval = 0 if spec.market is MarketKind.DAM else interval.interval_in_hour
         anc_type, item = ANC_TYPES[price.product]
         text = format_price(price.price)
         cells = {
             "INTERVALSTARTTIME_GMT": format_gmt(interval.start_utc),
             "INTERVALENDTIME_GMT": format_gmt(interval.end_utc),
             "OPR_DT": interval.trade_date.isoformat(),
-            "OPR_HR": str(interval.hour_ending), "OPR_INTERVAL": "0",
+            "OPR_HR": str(interval.hour_ending), "OPR_INTERVAL": str(opr_interval),
             "OPR_TYPE": AS_OPR_TYPE, "ANC_TYPE": anc_type, "ANC_REGION": price.zone,
             "MARKET_RUN_ID": market_run_id, "XML_DATA_ITEM": item, "MW": text,
             "GROUP": str(len(rows) + 1),
@@ -298,6 +315,8 @@ def report_rows(session: Session, calendar: MarketCalendar, spec: ReportSpec,
         rows = report_rows(session, MarketCalendar(), REPORTS["PRC_INTVL_LMP"], "RTM",
                            start, end, Selection(nodes=("DLAP_AREA1-APND",)))
     """
+    if spec.market is None:
+        return load_rows(session, calendar, market_run_id, start, end, selection.load)
     run_ids = published_run_ids(session, calendar, spec.market, start, end)
     if spec.kind == "AS":
         return as_rows(spec, market_run_id,

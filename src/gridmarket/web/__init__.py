@@ -24,12 +24,14 @@ from gridmarket.web.routes import (
     account,
     applications,
     audit,
+    bid_editor,
     coordinators,
     exam,
     home,
     market,
     master_file,
     network,
+    prices,
     statements,
     tokens,
     transfers,
@@ -51,6 +53,8 @@ def install_web(app: FastAPI) -> None:
         transfers,
         audit,
         network,
+        prices,
+        bid_editor,  # before market: /bids/new is not a bid id
         market,
         statements,
     ):

@@ -37,10 +37,16 @@ from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
 from gridmarket.bidding import close, views
 from gridmarket.bidding.cancellation import cancel_bid
-from gridmarket.bidding.intake import SubmissionOutcome, previous_submission, submit_bid_set
+from gridmarket.bidding.intake import (
+    SubmissionOutcome,
+    check_bid_set,
+    previous_submission,
+    provisional_status,
+    submit_bid_set,
+)
 from gridmarket.bidding.models import BidStatus
 from gridmarket.bidding.receipt import body_digest, parse_bid_file
-from gridmarket.bidding.schema import BidSet, MarketType
+from gridmarket.bidding.schema import BidSet, MarketType, bid_location
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
 from gridmarket.db.retry import retry_conflicts
@@ -70,6 +76,25 @@ class SubmissionOut(BaseModel):
     market: str
     trade_date: str
     bids: list[dict[str, Any]]
+
+
+class CheckedBidOut(BaseModel):
+    index: int
+    kind: str
+    location: str
+    hours: list[int]
+    status: str
+    """The status the bid would get now (``CONDITIONALLY_VALID``, ..., ``INVALID``)."""
+    reasons: list[dict[str, Any]]
+
+
+class CheckOut(BaseModel):
+    scid: str
+    market: str
+    trade_date: str
+    stored: bool
+    """Always false: a check stores nothing."""
+    bids: list[CheckedBidOut]
 
 
 class CloseOut(BaseModel):
@@ -192,6 +217,33 @@ async def upload_bids(
         outcome = await run_in_threadpool(_submit, session, principal, data, chosen,
                                           idempotency_key, parameters, clock)
     return _answer(outcome, response)
+
+
+@router.post("/bids/validate", response_model=CheckOut, openapi_extra=BID_SET_BODY)
+async def validate_bids(request: Request, principal: Bidder, session: SessionDep,
+                        parameters: ParametersDep, clock: ClockDep) -> CheckOut:
+    """Validate a bid set (JSON) as ``POST /bids`` would, and store nothing.
+
+    200 with the status and reasons each bid would get now; 422 (Rejected) and
+    409 (hours closed, SC not certified) as on submission. Credit for virtual
+    bids is checked only on submission.
+    """
+    body = await request.body()
+    limit = parameters.access.upload_limit_bytes
+    if len(body) > limit:
+        raise InvalidInput(f"bid set of {len(body)} bytes exceeds the upload limit of "
+                           f"{limit} bytes", field="body")
+    bid_set = parse_bid_file(body, "json")
+    outcomes = await run_in_threadpool(check_bid_set, session, principal, bid_set,
+                                       parameters=parameters, clock=clock)
+    return CheckOut(
+        scid=bid_set.scid, market=bid_set.market.value, trade_date=bid_set.trade_date.isoformat(),
+        stored=False,
+        bids=[CheckedBidOut(index=index, kind=bid.kind, location=bid_location(bid),
+                            hours=[h.hour for h in bid.hours],
+                            status=provisional_status(outcome).value,
+                            reasons=[f.as_dict() for f in outcome.findings])
+              for index, (bid, outcome) in enumerate(zip(bid_set.bids, outcomes, strict=True))])
 
 
 @router.get("/bids", response_model=list[views.BidView])
