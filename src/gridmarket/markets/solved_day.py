@@ -122,7 +122,9 @@ class SolvedDay:
             virtual_award_mw=self.virtual_award_mw[:, :1],
             storage_net_mw=self.storage_net_mw[:, :1], smec=self.smec[:1], mcc=self.mcc[:, :1],
             mcl=self.mcl[:, :1], reserve_price=self.reserve_price[:, :, :1],
-            carried_forward=self.carried_forward[:1])
+            carried_forward=self.carried_forward[:1],
+            branch_flow_mw=self.branch_flow_mw[:, :1],
+            branch_shadow_usd_per_mwh=self.branch_shadow_usd_per_mwh[:, :1])
 
     @classmethod
     def stack(cls, intervals: list[ClearingResult], carried: list[bool]) -> SolvedDay:
