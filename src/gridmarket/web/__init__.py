@@ -25,10 +25,14 @@ from gridmarket.web.routes import (
     applications,
     audit,
     coordinators,
+    credit,
+    disputes,
     exam,
     home,
+    invoices,
     market,
     master_file,
+    meter_data,
     network,
     statements,
     tokens,
@@ -53,6 +57,10 @@ def install_web(app: FastAPI) -> None:
         network,
         market,
         statements,
+        disputes,
+        invoices,
+        meter_data,
+        credit,
     ):
         app.include_router(module.router)
     install_web_errors(app)
