@@ -42,6 +42,9 @@ def nav_labels(page_html: str) -> list[str]:
     return re.findall(r"<a href=\"[^\"]+\"[^>]*>([^<]+)</a>", nav)
 
 
+INLINE_TAGS = re.compile(r"</?(?:a|abbr|b|code|em|i|span|strong|time)\b[^>]*>")
+
+
 def text_of(page_html: str) -> str:
-    """The page's text without tags and with single spaces, for reading sentences."""
-    return " ".join(re.sub(r"<[^>]+>", " ", page_html).split())
+    """The page's text as read: inline tags dropped, other tags a space, spaces single."""
+    return " ".join(re.sub(r"<[^>]+>", " ", INLINE_TAGS.sub("", page_html)).split())

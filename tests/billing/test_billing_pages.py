@@ -7,10 +7,14 @@ Wed 9 Mar 2033. The initial statement (22 Mar) bills B $8,640.00 on the invoice 
 The recalculation (16 Jun) raises B's statement by $15.00 (A's generator read of the
 first interval is corrected from 1 to 1.5 MWh); the invoice of 21 Jun, due 28 Jun, bills
 $15.00 and the penalty, $8.64. The pages are read on Wed 22 Jun 2033.
+
+The module has a database of its own: invoice and penalty runs cover every SC in a
+database, and the other billing tests read ledger totals of the whole database.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from tests.billing.conftest import CALENDAR, PARAMS, generator_and_load_day, pacific_noon
-from tests.conftest import AccessWorld
+from tests.conftest import AccessWorld, _fresh_postgres_database
 from tests.resource_helpers import TINY_PDF
 from tests.settlement.day import d
 from tests.web_helpers import PASSWORD, csrf, log_in, nav_labels, refusals, text_of
@@ -29,7 +33,8 @@ from tests.web_helpers import PASSWORD, csrf, log_in, nav_labels, refusals, text
 from gridmarket.access.models import OrganisationKind, Role
 from gridmarket.api.app import create_app
 from gridmarket.config import AccessRules, MarketParameters, Settings
-from gridmarket.db.engine import make_session_factory, unit_of_work
+from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
+from gridmarket.db.migrate import upgrade
 from gridmarket.settlement.billing_models import Dispute, Invoice, Payment
 from gridmarket.settlement.invoicing import run_invoices
 from gridmarket.settlement.models import SettlementStatement
@@ -68,8 +73,27 @@ def _statement(session: Session, account: str, version: int) -> int:
 
 
 @pytest.fixture(scope="module")
-def billing(engine: Engine, access_rules: AccessRules) -> Billing:
-    with unit_of_work(make_session_factory(engine)) as session:
+def own_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A freshly migrated database of the same backend, for this module alone."""
+    if database_url.startswith("sqlite"):
+        url = f"sqlite:///{tmp_path_factory.mktemp('billing_pages') / 'gridmarket.sqlite'}"
+    else:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        url = _fresh_postgres_database(f"gridmarket_billing_pages_{worker}")
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="module")
+def own_engine(own_database_url: str) -> Iterator[Engine]:
+    engine = make_engine(own_database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def billing(own_engine: Engine, access_rules: AccessRules) -> Billing:
+    with unit_of_work(make_session_factory(own_engine)) as session:
         world = AccessWorld(session, access_rules, pacific_noon(INITIAL))
         org_a, [scid_a] = world.scheduling_coordinator()
         org_b, [scid_b] = world.scheduling_coordinator()
@@ -105,8 +129,8 @@ def billing(engine: Engine, access_rules: AccessRules) -> Billing:
 
 
 @pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
+def client(own_database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
+    app = create_app(Settings(database_url=own_database_url, market=access_parameters))
     app.state.clock = pacific_noon(TODAY)
     with TestClient(app) as test_client:
         yield test_client
@@ -192,19 +216,19 @@ def test_a_credit_is_shown_with_its_sign_before_the_dollar(client: TestClient,
 
 
 def test_another_sc_gets_404_for_an_invoice_and_never_sees_it_listed(
-        client: TestClient, billing: Billing, engine: Engine) -> None:
+        client: TestClient, billing: Billing, own_engine: Engine) -> None:
     log_in(client, billing.analyst_a)
     for invoice in billing.invoices_b:
-        before = refusals(engine)
+        before = refusals(own_engine)
         response = client.get(f"/invoices/{invoice}")
         assert response.status_code == 404 and "Page not found" in response.text
-        assert refusals(engine) == before + 1
+        assert refusals(own_engine) == before + 1
     assert not set(_invoice_rows(client.get("/invoices").text)) & {
         str(i) for i in billing.invoices_b}
 
 
 def test_the_iso_records_a_payment_and_bad_amounts_are_refused_beside_the_field(
-        client: TestClient, billing: Billing, engine: Engine) -> None:
+        client: TestClient, billing: Billing, own_engine: Engine) -> None:
     first, second = billing.invoices_b
     log_in(client, billing.trader_b)
     refused = client.post(f"/invoices/{first}/payments",
@@ -231,10 +255,10 @@ def test_the_iso_records_a_payment_and_bad_amounts_are_refused_beside_the_field(
         "csrf_token": token, "amount_usd": "100.00", "received_at": "yesterday",
         "reference": "WIRE 1"})
     assert no_time.status_code == 422 and 'id="f-received_at-error"' in no_time.text
-    assert _payments(engine, first) == 0
+    assert _payments(own_engine, first) == 0
     forged = client.post(f"/invoices/{first}/payments", data={
         "amount_usd": "100.00", "received_at": "2033-06-22T09:00", "reference": "WIRE 1"})
-    assert forged.status_code == 403 and _payments(engine, first) == 0
+    assert forged.status_code == 403 and _payments(own_engine, first) == 0
 
     paid = client.post(f"/invoices/{first}/payments", data={
         "csrf_token": token, "amount_usd": "8650.00", "received_at": "2033-06-22T09:00",
@@ -251,7 +275,7 @@ def test_the_iso_records_a_payment_and_bad_amounts_are_refused_beside_the_field(
         "csrf_token": token, "amount_usd": "1.00", "received_at": "2033-06-22T09:00",
         "reference": "WIRE 0622"})
     assert again.status_code == 409 and "is already recorded" in again.text
-    assert _payments(engine, first) == 1
+    assert _payments(own_engine, first) == 1
 
 
 # --- disputes -------------------------------------------------------------------------
@@ -316,11 +340,11 @@ def test_an_sc_disputes_a_recalculation_line_and_the_iso_decides_in_part(
 
 
 def test_a_refused_dispute_names_each_wrong_field_and_stores_nothing(
-        client: TestClient, billing: Billing, engine: Engine) -> None:
+        client: TestClient, billing: Billing, own_engine: Engine) -> None:
     log_in(client, billing.analyst_b)
     line = _line_of(client, billing.recalculation_b, "6477")
     token = csrf(client.get(f"{line}/dispute").text)
-    before = _disputes(engine)
+    before = _disputes(own_engine)
     for values, field, message in (
         ({"hours": "25"}, "hours", "hours must be hours ending 1–24 of 2033-03-09"),
         ({"hours": "noon"}, "hours", "&#39;noon&#39; is not an hour ending"),
@@ -342,11 +366,11 @@ def test_a_refused_dispute_names_each_wrong_field_and_stores_nothing(
         "csrf_token": token, "hours": "1", "amount_claimed_usd": "5.00", "reason": "read"},
         files={"evidence": ("read.exe", b"MZ\x90\x00", "application/octet-stream")})
     assert wrong_type.status_code == 422 and 'id="f-evidence-error"' in wrong_type.text
-    assert _disputes(engine) == before
+    assert _disputes(own_engine) == before
 
 
 def test_the_initial_statement_and_a_closed_window_cannot_be_disputed(
-        client: TestClient, billing: Billing, engine: Engine) -> None:
+        client: TestClient, billing: Billing, own_engine: Engine) -> None:
     log_in(client, billing.analyst_b)
     initial_line = _line_of(client, billing.initial_b, "6011")
     page = client.get(initial_line)
@@ -368,7 +392,7 @@ def test_the_initial_statement_and_a_closed_window_cannot_be_disputed(
 
 
 def test_disputes_stay_with_their_sc_and_only_its_analysts_file_them(
-        client: TestClient, billing: Billing, engine: Engine) -> None:
+        client: TestClient, billing: Billing, own_engine: Engine) -> None:
     log_in(client, billing.analyst_b)
     line = _line_of(client, billing.recalculation_b, "6477")
     form = client.get(f"{line}/dispute")
@@ -385,15 +409,15 @@ def test_disputes_stay_with_their_sc_and_only_its_analysts_file_them(
 
     log_in(client, billing.analyst_a)
     for path in (dispute_path, line, f"{line}/dispute"):
-        before = refusals(engine)
+        before = refusals(own_engine)
         assert client.get(path).status_code == 404, path
-        assert refusals(engine) == before + 1, path
+        assert refusals(own_engine) == before + 1, path
     token = csrf(client.get("/disputes").text)  # the log-out form's: any form of the session
-    before = _disputes(engine)
+    before = _disputes(own_engine)
     posted = client.post(f"{line}/dispute", data={
         "csrf_token": token, "hours": "2", "amount_claimed_usd": "1.00", "reason": "not mine"},
         files={"evidence": ("read.pdf", TINY_PDF, "application/pdf")})
-    assert posted.status_code == 404 and _disputes(engine) == before
+    assert posted.status_code == 404 and _disputes(own_engine) == before
     assert f'href="{dispute_path}"' not in client.get("/disputes").text
     decision = client.post(f"{dispute_path}/decision", data={
         "csrf_token": token, "status": "ACCEPTED", "reason": ""})
