@@ -58,6 +58,7 @@ class Billing:
     trader_b: str
     iso_analyst: str
     scid_b: str
+    coordinator_b: int
     legal_name_b: str
     invoices_b: tuple[int, int]
     invoice_a: int
@@ -122,6 +123,7 @@ def billing(own_engine: Engine, access_rules: AccessRules) -> Billing:
         first_b, second_b = invoices(scid_b.scheduling_coordinator_id)
         return Billing(
             *(p.email for p in people), scid_b=scid_b.code,
+            coordinator_b=scid_b.scheduling_coordinator_id,
             legal_name_b=scid_b.scheduling_coordinator.legal_name,
             invoices_b=(first_b, second_b), invoice_a=invoices(scid_a.scheduling_coordinator_id)[0],
             initial_b=_statement(session, scid_b.code, 1),
@@ -181,6 +183,8 @@ def test_an_sc_reads_its_invoices_with_status_lines_and_the_late_payment_penalty
                                  "$23.64 Tue 28 Jun 2033 Unpaid")
     overdue = _invoice_rows(client.get("/invoices?status=OVERDUE").text)
     assert set(overdue) == {str(first)}
+    # The filter form's "any" choices send empty values.
+    assert set(_invoice_rows(client.get("/invoices?coordinator_id=&status=").text)) == set(rows)
 
     page = client.get(f"/invoices/{first}")
     assert page.status_code == 200
@@ -239,7 +243,10 @@ def test_the_iso_records_a_payment_and_bad_amounts_are_refused_beside_the_field(
 
     log_in(client, billing.iso_analyst)
     listing = _invoice_rows(client.get("/invoices").text)
-    assert billing.legal_name_b in listing[str(first)]
+    assert billing.legal_name_b in listing[str(first)] and str(billing.invoice_a) in listing
+    only_b = _invoice_rows(client.get(f"/invoices?coordinator_id={billing.coordinator_b}"
+                                      "&status=").text)
+    assert set(only_b) == {str(first), str(second)}
     page = client.get(f"/invoices/{first}")
     assert "Record a payment from" in page.text
     token = csrf(page.text)
@@ -334,6 +341,7 @@ def test_an_sc_disputes_a_recalculation_line_and_the_iso_decides_in_part(
     assert f"Dispute {dispute_id} decided: partially accepted." in shown
     assert "$10.00 accepted. Only 1 MWh of the correction is supported" in shown
     assert f'href="/disputes/{dispute_id}"' not in client.get("/disputes").text
+    assert f'href="/disputes/{dispute_id}"' in client.get("/disputes?status=").text
     again = client.post(f"{dispute_path}/decision", data={
         "csrf_token": token, "status": "REJECTED", "reason": "no"})
     assert again.status_code == 409 and "already decided" in again.text

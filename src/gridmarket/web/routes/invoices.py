@@ -25,7 +25,14 @@ from gridmarket.settlement.billing_models import InvoiceStatus
 from gridmarket.settlement.invoice_views import invoice_detail, invoice_rows, visible_invoice
 from gridmarket.settlement.payments import describe_payment, record_payment
 from gridmarket.web.csrf import checked_form
-from gridmarket.web.forms import Problem, attempt, parse_decimal, parse_market_time, text
+from gridmarket.web.forms import (
+    Problem,
+    attempt,
+    parse_decimal,
+    parse_int,
+    parse_market_time,
+    text,
+)
 from gridmarket.web.rendering import render, see_other
 from gridmarket.web.viewer import Viewer, ViewerDep
 
@@ -35,16 +42,21 @@ CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 @router.get("/invoices")
 def invoices_page(request: Request, viewer: ViewerDep, session: SessionDep,
-                  parameters: ParametersDep, clock: ClockDep, coordinator_id: int | None = None,
-                  status: InvoiceStatus | None = None) -> Response:
-    """The invoices the viewer may see, newest first, with their status today."""
+                  parameters: ParametersDep, clock: ClockDep, coordinator_id: str = "",
+                  status: str = "") -> Response:
+    """The invoices the viewer may see, newest first, with their status today.
+
+    The filters come from a form whose "any" choices send empty values.
+    """
     today = MarketCalendar(parameters).trade_date_of(clock.now())
-    rows = invoice_rows(session, viewer.principal, today=today, coordinator_id=coordinator_id,
-                        status=status)
+    chosen_status = InvoiceStatus(status) if status in InvoiceStatus.__members__ else None
+    chosen_sc = parse_int(coordinator_id, "coordinator_id") if coordinator_id else None
+    rows = invoice_rows(session, viewer.principal, today=today, coordinator_id=chosen_sc,
+                        status=chosen_status)
     coordinators = coordinators_visible_to(session, viewer.principal) if viewer.is_iso else []
     return render(request, "invoices.html", {
-        "rows": rows, "coordinators": coordinators, "coordinator_id": coordinator_id,
-        "status": status, "statuses": list(InvoiceStatus), "today": today,
+        "rows": rows, "coordinators": coordinators, "coordinator_id": chosen_sc,
+        "status": chosen_status, "statuses": list(InvoiceStatus), "today": today,
     }, viewer=viewer)
 
 
