@@ -367,9 +367,17 @@ def test_a_refused_dispute_names_each_wrong_field_and_stores_nothing(
         assert refused.status_code == 422, values
         assert message in refused.text and f'id="f-{field}-error"' in refused.text, values
         assert 'aria-invalid="true"' in refused.text
-    no_evidence = client.post(f"{line}/dispute", data={
-        "csrf_token": token, "hours": "1", "amount_claimed_usd": "5.00", "reason": "read"})
-    assert no_evidence.status_code == 422 and 'id="f-evidence-error"' in no_evidence.text
+    everything_wrong = client.post(f"{line}/dispute", data={
+        "csrf_token": token, "hours": "x", "amount_claimed_usd": "", "reason": "read"})
+    assert everything_wrong.status_code == 422
+    # Every field that cannot be read is named at once, in the summary and beside it.
+    for field, message in (("hours", "&#39;x&#39; is not an hour ending"),
+                           ("amount_claimed_usd", "enter an amount"),
+                           ("evidence", "attach the evidence for the dispute")):
+        assert f'id="f-{field}-error"' in everything_wrong.text, field
+        assert f'href="#f-{field}"' in everything_wrong.text, field
+        assert message in everything_wrong.text, field
+    assert ">read</textarea>" in everything_wrong.text  # what was typed is kept
     wrong_type = client.post(f"{line}/dispute", data={
         "csrf_token": token, "hours": "1", "amount_claimed_usd": "5.00", "reason": "read"},
         files={"evidence": ("read.exe", b"MZ\x90\x00", "application/octet-stream")})

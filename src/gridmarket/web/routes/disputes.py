@@ -8,7 +8,8 @@ beside its field.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from decimal import Decimal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -24,7 +25,7 @@ from gridmarket.config import MarketParameters
 from gridmarket.errors import Conflict, InvalidInput
 from gridmarket.resources.uploads import UploadedFile
 from gridmarket.settlement import disputes
-from gridmarket.settlement.billing_models import DisputeStatus
+from gridmarket.settlement.billing_models import Dispute, DisputeStatus
 from gridmarket.settlement.models import SettlementStatementLine
 from gridmarket.settlement.views import visible_line
 from gridmarket.web.csrf import checked_form
@@ -59,21 +60,16 @@ def _disputable_line(session: Session, viewer: Viewer, parameters: MarketParamet
     return line
 
 
-def _form_page(request: Request, session: Session, viewer: Viewer, parameters: MarketParameters,
+def _form_page(request: Request, viewer: Viewer, parameters: MarketParameters,
                line: SettlementStatementLine, values: dict[str, str],
-               problem: Problem | None = None) -> Response:
-    errors = {}
-    if problem is not None:
-        # The document store names its file "file"; on this form it is the evidence.
-        field = "evidence" if problem.field in ("file", "evidence") else problem.field
-        errors[field if field in (*DISPUTE_FIELDS, "evidence") else "form"] = problem.message
+               errors: dict[str, str] | None = None, status_code: int = 200) -> Response:
     calendar = MarketCalendar(parameters)
     return render(request, "dispute_form.html", {
-        "line": line, "statement": line.statement, "values": values, "errors": errors,
+        "line": line, "statement": line.statement, "values": values, "errors": errors or {},
         "deadline": disputes.dispute_deadline(line.statement, calendar),
         "hours_in_day": calendar.hours_in_day(line.statement.trade_date),
         "limit_bytes": parameters.access.upload_limit_bytes,
-    }, viewer=viewer, status_code=problem.status_code if problem else 200)
+    }, viewer=viewer, status_code=status_code)
 
 
 @router.get("/statements/{statement_id}/lines/{line_id}/dispute")
@@ -81,8 +77,35 @@ def dispute_form(request: Request, statement_id: int, line_id: int, viewer: View
                  session: SessionDep, parameters: ParametersDep, clock: ClockDep) -> Response:
     """The dispute form for one line of a recalculation statement, within its window."""
     line = _disputable_line(session, viewer, parameters, clock, statement_id, line_id)
-    return _form_page(request, session, viewer, parameters, line,
+    return _form_page(request, viewer, parameters, line,
                       {"hours": "", "amount_claimed_usd": "", "reason": ""})
+
+
+def _read_claim(form: FormData, values: dict[str, str], line: SettlementStatementLine,
+                limit_bytes: int) -> tuple[disputes.DisputeRequest, UploadedFile] | dict[str, str]:
+    """The claim and its evidence as typed, or every field that cannot even be read."""
+    errors: dict[str, str] = {}
+    hours: list[int] = []
+    amount = Decimal(0)
+    try:
+        hours = parse_hours(values["hours"], "hours")
+    except InvalidInput as error:
+        errors["hours"] = error.message
+    try:
+        amount = parse_decimal(values["amount_claimed_usd"], "amount_claimed_usd")
+    except InvalidInput as error:
+        errors["amount_claimed_usd"] = error.message
+    files = chosen_files(form, "evidence")
+    if not files:
+        errors["evidence"] = "attach the evidence for the dispute"
+    if errors:
+        return errors
+    evidence = UploadedFile(files[0].filename or "", read_upload(files[0], limit_bytes),
+                            files[0].content_type or "")
+    claim = disputes.DisputeRequest(
+        statement_id=line.statement_id, hours=hours, charge_code=line.charge_code,
+        amount_claimed_usd=amount, reason=values["reason"], trade_date=line.statement.trade_date)
+    return claim, evidence
 
 
 @router.post("/statements/{statement_id}/lines/{line_id}/dispute")
@@ -92,25 +115,18 @@ def file_dispute(request: Request, statement_id: int, line_id: int, viewer: View
     """File the dispute with its evidence; a refused one is shown again with what is wrong."""
     line = _disputable_line(session, viewer, parameters, clock, statement_id, line_id)
     values = {name: text(form, name) for name in DISPUTE_FIELDS}
-
-    def file() -> Any:
-        files = chosen_files(form, "evidence")
-        if not files:
-            raise InvalidInput("attach the evidence for the dispute", field="evidence")
-        evidence = UploadedFile(files[0].filename or "",
-                                read_upload(files[0], parameters.access.upload_limit_bytes),
-                                files[0].content_type or "")
-        request_ = disputes.DisputeRequest(
-            statement_id=line.statement_id, hours=parse_hours(values["hours"], "hours"),
-            charge_code=line.charge_code,
-            amount_claimed_usd=parse_decimal(values["amount_claimed_usd"], "amount_claimed_usd"),
-            reason=values["reason"], trade_date=line.statement.trade_date)
-        return disputes.submit_dispute(session, viewer.principal, request_, evidence=evidence,
-                                       parameters=parameters, clock=clock)
-
-    outcome = attempt(session, file)
+    read = _read_claim(form, values, line, parameters.access.upload_limit_bytes)
+    if isinstance(read, dict):
+        return _form_page(request, viewer, parameters, line, values, read, 422)
+    claim, evidence = read
+    outcome = attempt(session, lambda: disputes.submit_dispute(
+        session, viewer.principal, claim, evidence=evidence, parameters=parameters, clock=clock))
     if isinstance(outcome, Problem):
-        return _form_page(request, session, viewer, parameters, line, values, outcome)
+        # The document store names its file "file"; on this form it is the evidence.
+        field = "evidence" if outcome.field == "file" else outcome.field
+        key = field if field in (*DISPUTE_FIELDS, "evidence") else "form"
+        return _form_page(request, viewer, parameters, line, values, {key: outcome.message},
+                          outcome.status_code)
     return see_other(request, f"/disputes/{outcome.id}",
                      f"Dispute {outcome.id} filed; the ISO will review it.")
 
@@ -158,7 +174,7 @@ def decide(request: Request, dispute_id: int, viewer: ViewerDep, session: Sessio
     authorize(viewer.principal, Action.REVIEW_DISPUTE)
     values = {name: text(form, name) for name in DECISION_FIELDS}
 
-    def decide_it() -> Any:
+    def decide_it() -> Dispute:
         if values["status"] not in set(DisputeStatus) - {DisputeStatus.SUBMITTED}:
             raise InvalidInput("choose accept, accept in part or reject", field="status")
         partial = values["status"] == DisputeStatus.PARTIALLY_ACCEPTED

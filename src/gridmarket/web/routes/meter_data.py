@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
@@ -25,7 +25,8 @@ from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
 from gridmarket.errors import InvalidInput
 from gridmarket.metering import queries
-from gridmarket.metering.sqmd import MeterDataRejected
+from gridmarket.metering.models import MeterDataSubmission
+from gridmarket.metering.sqmd import MeterDataRejected, Rejection, SqmdResult
 from gridmarket.metering.sqmd_csv import COLUMNS, submit_sqmd_csv
 from gridmarket.web.csrf import checked_form
 from gridmarket.web.forms import Problem, attempt, chosen_files, parse_date, read_upload, text
@@ -47,7 +48,7 @@ def meter_data_page(request: Request, viewer: ViewerDep, session: SessionDep,
     """The SCID's meter data versions, grouped by trade date, newest first."""
     chosen = _chosen_scid(viewer, scid)
     history = queries.submission_history(session, viewer.principal, chosen) if chosen else []
-    by_day: dict[date, list[Any]] = {}
+    by_day: dict[date, list[MeterDataSubmission]] = {}
     for submission in history:
         by_day.setdefault(submission.trade_date, []).append(submission)
     return render(request, "meter_data.html", {
@@ -60,7 +61,7 @@ def _upload_page(request: Request, session: Session, viewer: Viewer,
                  parameters: MarketParameters, clock: Clock, values: dict[str, str], *,
                  problem: Problem | None = None) -> Response:
     errors: dict[str, str] = {}
-    rejected: list[Any] = []
+    rejected: list[Rejection] = []
     if problem is not None:
         if isinstance(problem.cause, MeterDataRejected):
             rejected = problem.cause.problems
@@ -95,7 +96,7 @@ def upload(request: Request, viewer: ViewerDep, session: SessionDep, parameters:
     """Store the accepted records as a new version; show the rejected ones with their reasons."""
     values = {"scid": text(form, "scid").upper(), "trade_date": text(form, "trade_date")}
 
-    def submit() -> Any:
+    def submit() -> SqmdResult:
         files = chosen_files(form, "file")
         if not files:
             raise InvalidInput("choose the CSV file to upload", field="file")
