@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from gridmarket.web.charts import BusPoint, Link, cost_curve_chart, network_map, nice_step
+from gridmarket.web.charts import (
+    BusPoint,
+    Link,
+    cost_curve_chart,
+    network_map,
+    nice_step,
+    utilisation_gauge,
+)
 
 
 @pytest.mark.parametrize(
@@ -51,3 +58,17 @@ def test_the_map_puts_north_up_and_keeps_distances_in_proportion() -> None:
     assert width / height == pytest.approx(0.824, abs=0.01)
     # A line to a bus not on the map is left out; HVDC is drawn last, on top.
     assert [p.link.label for p in drawn.links] == ["L1", "DC1"]
+
+
+@pytest.mark.parametrize(
+    ("share", "over", "filled", "level"),
+    [(0.5, False, 100.0, "ok"), (0.9, False, 180.0, "warning"), (1.1, True, 220.0, "over"),
+     (3.0, True, 250.0, "over"), (None, True, 250.0, "over"), (None, False, 0.0, "ok")],
+)
+def test_the_utilisation_gauge_marks_the_threshold_and_the_limit(
+    share: float | None, over: bool, filled: float, level: str
+) -> None:
+    gauge = utilisation_gauge(share, over_limit=over, warning_ratio=0.9, width=250)
+    # 0 to 125% of the limit across 250 px: the limit at 200, the 90% threshold at 180.
+    assert (gauge.warning_x, gauge.limit_x) == (180.0, 200.0)
+    assert (gauge.filled, gauge.level) == (filled, level)

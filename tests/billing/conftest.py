@@ -64,8 +64,9 @@ class Market:
         self.day.meter[0]["mwh"] = d(mwh)
 
 
-def _day(scid_a: str, scid_b: str) -> MarketDay:
-    day = MarketDay(TRADE_DATE)
+def generator_and_load_day(scid_a: str, scid_b: str, trade_date: date = TRADE_DATE) -> MarketDay:
+    """A's 12 MW generator serves B's 12 MW load at $30/MWh at node N1 all day."""
+    day = MarketDay(trade_date)
     day.resources = [{"resource_id": "G0", "scid": scid_a, "node": "N1"},
                      {"resource_id": "L0", "scid": scid_b, "node": "N1"}]
     for start in day.hours:
@@ -91,7 +92,8 @@ def market(db_session: Session, access_world: AccessWorld) -> Market:
     return Market(db_session, access_world, scid_a.scheduling_coordinator,
                   scid_b.scheduling_coordinator, scid_a.code, scid_b.code,
                   access_world.principal(analyst_b), access_world.principal(analyst_a),
-                  access_world.principal(iso), _day(scid_a.code, scid_b.code))
+                  access_world.principal(iso),
+                  generator_and_load_day(scid_a.code, scid_b.code))
 
 
 

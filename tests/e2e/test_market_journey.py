@@ -95,7 +95,7 @@ def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
     expect(trader.locator("[id='f-segments-2.mw-error']")).to_contain_text("not above 45 MW")
     expect(trader.locator("#check-result")).to_contain_text("invalid")
     assert trader.evaluate(ACCESSIBILITY_CHECK) == []
-    trader.screenshot(path=screenshots / "17-bid-editor.png", full_page=True)
+    trader.screenshot(path=screenshots / "20-bid-editor.png", full_page=True)
 
     analyst = _person(browser, market_day).new_page()
     _log_in(analyst, "settlements@desert.example")
@@ -115,5 +115,53 @@ def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
     stranger = _person(browser, market_day).new_page()
     _log_in(stranger, "settlements@mesa.example")
     for path in (bid_path, statement_path, f"/bids?scid=DTGN&trade_date={TRADE_DATE}"):
+        response = stranger.goto(path)
+        assert response is not None and response.status == 404, path
+
+
+def test_an_sc_follows_its_desk_to_its_invoice_credit_and_meter_data(
+    browser: Browser, market_day: str, screenshots: Path  # noqa: F811
+) -> None:
+    # The server runs on today's clock, so the demo's invoices of Aug 2020 are long overdue.
+    analyst = _person(browser, market_day).new_page()
+    _log_in(analyst, "settlements@mesa.example")
+    alerts = analyst.locator("section", has=analyst.locator("h2", has_text="Billing and credit"))
+    expect(alerts).to_contain_text("invoice(s) overdue")
+    alerts.get_by_role("link").first.click()
+    expect(analyst.locator("h1")).to_have_text("Invoices")
+    expect(analyst.locator("table tbody tr")).to_have_count(1)
+    expect(analyst.locator("table")).to_contain_text("Overdue")
+    analyst.locator("table a[href^='/invoices/']").click()
+    invoice_path = analyst.url.removeprefix(market_day)
+    expect(analyst.locator("h2", has_text="Late-payment penalty")).to_be_visible()
+    expect(analyst.locator("table").first).to_contain_text("MPPA")
+    assert analyst.evaluate(ACCESSIBILITY_CHECK) == []
+    analyst.screenshot(path=screenshots / "17-invoice.png", full_page=True)
+
+    analyst.get_by_role("link", name="Credit", exact=True).click()
+    expect(analyst.locator("h1")).to_contain_text("Mesa Public Power")
+    expect(analyst.locator("svg.gauge")).to_be_visible()
+    expect(analyst.locator("table").first).to_contain_text("EAL now")
+    credit_path = analyst.url.removeprefix(market_day)
+    assert analyst.evaluate(ACCESSIBILITY_CHECK) == []
+    analyst.screenshot(path=screenshots / "18-credit.png", full_page=True)
+
+    analyst.get_by_role("link", name="Meter data", exact=True).click()
+    expect(analyst.locator("h2", has_text="Wed 15 Jul 2020")).to_be_visible()
+    analyst.get_by_role("link", name="Upload meter data (SQMD)").click()
+    expect(analyst.get_by_label("CSV file")).to_be_visible()
+    expect(analyst.locator("main")).to_contain_text("SC-metered resources of MPPA")
+    assert analyst.evaluate(ACCESSIBILITY_CHECK) == []
+
+    monitor = _person(browser, market_day).new_page()
+    _log_in(monitor, "credit@iso.example")
+    monitor.get_by_role("link", name="Credit monitor").click()
+    expect(monitor.locator("table tbody tr")).to_have_count(8)
+    assert monitor.evaluate(ACCESSIBILITY_CHECK) == []
+    monitor.screenshot(path=screenshots / "19-credit-monitor.png")
+
+    stranger = _person(browser, market_day).new_page()
+    _log_in(stranger, "settlements@desert.example")
+    for path in (invoice_path, credit_path, "/meter-data?scid=MPPA"):
         response = stranger.goto(path)
         assert response is not None and response.status == 404, path

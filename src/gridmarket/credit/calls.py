@@ -63,6 +63,16 @@ def open_call(session: Session, coordinator_id: int) -> CollateralCall | None:
     )
 
 
+def calls_of(session: Session, coordinator_id: int, *, limit: int) -> list[CollateralCall]:
+    """The SC's collateral calls, open or met, newest first."""
+    return list(session.scalars(
+        select(CollateralCall)
+        .where(CollateralCall.scheduling_coordinator_id == coordinator_id)
+        .order_by(CollateralCall.issued_at.desc(), CollateralCall.id.desc())
+        .limit(limit)
+    ))
+
+
 def assess_computation(
     session: Session, computation: EalComputation, parameters: MarketParameters, clock: Clock
 ) -> CallOutcome:

@@ -56,6 +56,21 @@ def reaches_warning(eal_usd: Decimal, acl_usd: Decimal, ratio: Decimal) -> bool:
     return acl_usd > 0 and ratio * acl_usd <= eal_usd <= acl_usd
 
 
+def at_or_above_warning(eal_usd: Decimal, acl_usd: Decimal, ratio: Decimal) -> bool:
+    """EAL at or above ``ratio`` of the ACL, or above the ACL (whatever its sign), exactly.
+
+    What the credit monitor highlights: a utilisation warning, or a call.
+
+    Example::
+
+        >>> at_or_above_warning(Decimal("1200000.00"), Decimal("1000000.00"), Decimal("0.90"))
+        True
+        >>> at_or_above_warning(Decimal("0.00"), Decimal("-500000.00"), Decimal("0.90"))
+        True
+    """
+    return eal_usd > acl_usd or (acl_usd > 0 and eal_usd >= ratio * acl_usd)
+
+
 def notify_utilisation(
     session: Session, coordinator_id: int, day: date, eal_usd: Decimal, acl_usd: Decimal
 ) -> Notice:

@@ -4,8 +4,8 @@ The overview shows the figures as of today: the UCL with its working, the
 minimum participation requirements, every financial security (and whether it
 counts today), the ACL, the EAL now (the last computation's components other
 than virtual bids, plus every reservation held since), the available credit
-and utilisation, the last EAL computation with its components, open
-collateral calls and the credit notices.
+and utilisation, the last EAL computation with its components, the
+collateral calls (open and met) and the credit notices.
 
 Example::
 
@@ -29,7 +29,7 @@ from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
 from gridmarket.credit.accounts import current_eal
-from gridmarket.credit.calls import open_call
+from gridmarket.credit.calls import calls_of, open_call
 from gridmarket.credit.eal import ACTIVE_STATUSES, computation_history, latest_computation
 from gridmarket.credit.holdings import counts_on, securities_of
 from gridmarket.credit.limits import CreditLimit, aggregate_credit_limit
@@ -53,6 +53,7 @@ from gridmarket.participants.models import Notice, SchedulingCoordinator
 from gridmarket.resources.models import AggregatedNode, PricingNode
 
 NOTICES_SHOWN = 20
+CALLS_SHOWN = 20
 MAX_HISTORY = 100
 
 
@@ -78,6 +79,8 @@ class CreditOverview:
     cleared_virtual_positions: tuple[int, Decimal]
     last_computation: EalComputation | None
     open_call: CollateralCall | None
+    collateral_calls: Sequence[CollateralCall]
+    """The latest calls, open or met, newest first."""
     notices: Sequence[Notice]
 
     @property
@@ -149,6 +152,7 @@ def _overview(
         cleared_virtual_positions=exposure[ReservationKind.CLEARED_VIRTUAL_POSITION],
         last_computation=latest_computation(session, coordinator.id),
         open_call=open_call(session, coordinator.id),
+        collateral_calls=calls_of(session, coordinator.id, limit=CALLS_SHOWN),
         notices=notices,
     )
 

@@ -37,7 +37,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -61,6 +61,7 @@ from gridmarket.metering.split import QUANTUM
 from gridmarket.metering.sqmd import submission_view
 from gridmarket.participants.models import Scid
 from gridmarket.resources.models import MeteringType, Resource
+from gridmarket.resources.queries import visible_resource_filter
 
 DECIMAL = pl.Decimal(38, 6)
 SETTLEMENT_SCHEMA: dict[str, Any] = {
@@ -153,6 +154,48 @@ def visible_submission(
                          object_type="meter_data_submission", object_id=str(submission_id))
     authorize(principal, Action.VIEW_METER_DATA, scid=row[1])
     return row[0], row[1]
+
+
+def submission_history(
+    session: Session, principal: Principal, scid: str, *, limit: int = 500
+) -> list[MeterDataSubmission]:
+    """Every meter data version of an SCID, newest trade date first, newest version first.
+
+    Another SC's SCID is NotVisible (404, audited).
+
+    Example::
+
+        [(s.trade_date, s.version) for s in submission_history(session, trader, "MPPA")]
+    """
+    authorize(principal, Action.VIEW_METER_DATA, scid=scid)
+    return list(session.scalars(
+        select(MeterDataSubmission)
+        .join(Scid, Scid.id == MeterDataSubmission.scid_id)
+        .where(Scid.code == scid)
+        .order_by(MeterDataSubmission.trade_date.desc(), MeterDataSubmission.version.desc())
+        .limit(limit)
+    ))
+
+
+def sc_metered_resources(
+    session: Session, principal: Principal, scid: str, at: datetime
+) -> list[Resource]:
+    """The SC-metered resources ``scid`` represents at ``at``: those it submits SQMD for.
+
+    Example::
+
+        [r.resource_id for r in sc_metered_resources(session, trader, "MPPA", now)]
+    """
+    authorize(principal, Action.VIEW_METER_DATA, scid=scid)
+    # The resources a grantee of this SCID alone would see (a filter, never None for them).
+    represented = visible_resource_filter(
+        replace(principal, is_iso=False, scids=frozenset({scid})), at)
+    assert represented is not None
+    return list(session.scalars(
+        select(Resource)
+        .where(Resource.metering_type == MeteringType.SC_METERED, represented)
+        .order_by(Resource.resource_id)
+    ))
 
 
 def meter_data_of(

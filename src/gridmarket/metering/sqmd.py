@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action, authorize
 from gridmarket.access.principal import Principal
 from gridmarket.calendar import MarketCalendar
@@ -155,9 +156,9 @@ def submit_sqmd(
     clock: Clock,
     lines: list[int] | None = None,
 ) -> SqmdResult:
-    """Validate every record, store the accepted ones as a new version; see the module doc.
+    """Validate every record, store the accepted ones as a new version and audit it.
 
-    ``lines`` gives the CSV file line of each record, for the answer.
+    See the module doc. ``lines`` gives the CSV file line of each record, for the answer.
     Raises NotVisible (404) for a SCID the principal may not act for,
     Conflict (409) after the final deadline, MeterDataRejected (422) when no
     record is acceptable.
@@ -191,6 +192,11 @@ def submit_sqmd(
         clock=clock, records_accepted=accepted, rejections=[asdict(r) for r in rejected],
     )
     store_values(session, stored, pending)
+    record_audit(session, actor=principal, action="meter_data.submit",
+                 object_type="meter_data_submission", object_id=str(stored.id), clock=clock,
+                 details={"scid": scid.code, "trade_date": submission.trade_date.isoformat(),
+                          "version": stored.version, "accepted": stored.records_accepted,
+                          "rejected": stored.records_rejected})
     return SqmdResult(stored, scid.code, rejected)
 
 

@@ -19,16 +19,25 @@ Example::
     ...     b"G1,GENERATOR,GEN,5,2020-07-15T07:05:00Z,3.5\\n")
     >>> records[0]["measurement"], records[0]["value"], lines
     ('GEN', '3.5', [2])
+
+:func:`submit_sqmd_csv` is the whole upload (size limit, reading, checking,
+storing) that the API and the web page share.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from gridmarket.access.principal import Principal
+from gridmarket.clock import Clock
+from gridmarket.config import MarketParameters
 from gridmarket.errors import InvalidInput
-from gridmarket.metering.sqmd import ROW_ERROR
+from gridmarket.metering.sqmd import ROW_ERROR, SqmdResult, SqmdSubmission, submit_sqmd
 
 COLUMNS = {
     "SCID": "scid",
@@ -92,3 +101,27 @@ def _header(cells: list[str]) -> list[str]:
     if missing:
         raise InvalidInput(f"missing column(s): {', '.join(sorted(missing))}", field="file")
     return names
+
+
+def submit_sqmd_csv(
+    session: Session, principal: Principal, scid: str, trade_date: date, data: bytes, *,
+    parameters: MarketParameters, clock: Clock,
+) -> SqmdResult:
+    """Submit an uploaded SQMD CSV file, refused whole above ``access.upload_limit_bytes``.
+
+    Pass at least one byte more than the limit when the file is larger, so the
+    refusal can be told apart from a file exactly at the limit.
+
+    Example::
+
+        result = submit_sqmd_csv(session, trader, "MPPA", date(2020, 7, 15), data,
+                                 parameters=params, clock=clock)
+        result.submission.records_accepted, [r.line for r in result.rejected]
+    """
+    limit = parameters.access.upload_limit_bytes
+    if len(data) > limit:
+        raise InvalidInput(f"file exceeds the upload limit of {limit} bytes", field="file")
+    records, lines = parse_sqmd_csv(data)
+    submission = SqmdSubmission(scid=scid, trade_date=trade_date, records=records)
+    return submit_sqmd(session, principal, submission, source_format="csv",
+                       parameters=parameters, clock=clock, lines=lines)

@@ -24,13 +24,18 @@ Example::
 from __future__ import annotations
 
 import enum
+import json
 from datetime import date, datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from gridmarket.db.base import Base, Money, UtcDateTime
+
+if TYPE_CHECKING:
+    from gridmarket.settlement.models import SettlementStatement
 
 
 class InvoiceStatus(enum.StrEnum):
@@ -159,6 +164,15 @@ class Dispute(Base):
     decided_by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     decision_amount_usd: Mapped[Decimal | None] = mapped_column(Money())
     decision_reason: Mapped[str | None] = mapped_column(Text)
+
+    statement: Mapped[SettlementStatement] = relationship(lazy="joined", viewonly=True)
+    """The statement version disputed."""
+
+    @property
+    def hours(self) -> list[int]:
+        """Hours ending disputed."""
+        hours: list[int] = json.loads(self.hours_json)
+        return hours
 
 
 class DisputeAdjustment(Base):

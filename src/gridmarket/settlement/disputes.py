@@ -87,25 +87,42 @@ def _disputable_statement(session: Session, principal: Principal,
     return statement
 
 
+def dispute_deadline(statement: SettlementStatement, calendar: MarketCalendar) -> date:
+    """The last day a statement may be disputed (its own record, else from its publication)."""
+    return statement.dispute_deadline or calendar.dispute_deadline(statement.publication_date)
+
+
+def why_not_disputable(statement: SettlementStatement, today: date,
+                       parameters: MarketParameters) -> str | None:
+    """Why ``statement`` cannot be disputed on ``today``; None while it can.
+
+    Example::
+
+        why_not_disputable(initial, date(2020, 9, 10), params)
+        # 'statement 41 is the initial statement of 2020-08-26: only recalculation ...'
+    """
+    if statement.kind == INITIAL_STATEMENT or not statement.is_disputable:
+        return (f"statement {statement.id} is the initial statement of {statement.trade_date}: "
+                "only recalculation statements are disputable")
+    deadline = dispute_deadline(statement, MarketCalendar(parameters))
+    if today > deadline:
+        return (f"the dispute window of statement {statement.id} closed on {deadline} "
+                f"({parameters.settlement.dispute_window_business_days} business days after "
+                f"its publication on {statement.publication_date})")
+    return None
+
+
 def submit_dispute(session: Session, principal: Principal, request: DisputeRequest, *,
                    evidence: UploadedFile, parameters: MarketParameters,
                    clock: Clock) -> Dispute:
     """Record a dispute of a recalculation statement of the caller's own SCID."""
     authorize(principal, Action.SUBMIT_DISPUTE)
     statement = _disputable_statement(session, principal, request.statement_id)
-    if statement.kind == INITIAL_STATEMENT or not statement.is_disputable:
-        raise Conflict(f"statement {statement.id} is the initial statement of "
-                       f"{statement.trade_date}: only recalculation statements are disputable",
-                       field="statement_id")
     calendar = MarketCalendar(parameters)
-    today = calendar.trade_date_of(clock.now())
-    deadline = statement.dispute_deadline or calendar.dispute_deadline(
-        statement.publication_date)
-    if today > deadline:
-        raise Conflict(f"the dispute window of statement {statement.id} closed on {deadline} "
-                       f"({parameters.settlement.dispute_window_business_days} business days "
-                       f"after its publication on {statement.publication_date})",
-                       field="statement_id")
+    refusal = why_not_disputable(statement, calendar.trade_date_of(clock.now()), parameters)
+    if refusal is not None:
+        raise Conflict(refusal, field="statement_id")
+    deadline = dispute_deadline(statement, calendar)
     if request.trade_date is not None and request.trade_date != statement.trade_date:
         raise InvalidInput(f"statement {statement.id} is of {statement.trade_date}",
                            field="trade_date")

@@ -26,10 +26,14 @@ from gridmarket.web.routes import (
     audit,
     bid_editor,
     coordinators,
+    credit,
+    disputes,
     exam,
     home,
+    invoices,
     market,
     master_file,
+    meter_data,
     network,
     prices,
     statements,
@@ -57,6 +61,10 @@ def install_web(app: FastAPI) -> None:
         bid_editor,  # before market: /bids/new is not a bid id
         market,
         statements,
+        disputes,
+        invoices,
+        meter_data,
+        credit,
     ):
         app.include_router(module.router)
     install_web_errors(app)

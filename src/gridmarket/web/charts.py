@@ -294,3 +294,47 @@ def line_chart(
         x_ticks=[Tick(x(i), label) for i, label in enumerate(x_labels) if i % every == 0],
         y_ticks=[Tick(y(v), _label(v)) for v in y_values],
     )
+
+
+GAUGE_SCALE = 1.25
+"""A utilisation gauge runs from 0 to 125% of the limit, so an excess shows beyond the limit."""
+
+
+@dataclass(frozen=True)
+class Gauge:
+    """A horizontal bar of credit utilisation with the warning threshold and the limit marked."""
+
+    width: int
+    height: int
+    filled: float
+    """Width of the bar drawn for the utilisation (the whole width beyond the scale)."""
+    warning_x: float
+    limit_x: float
+    level: str
+    """``ok``, ``warning`` (at or above the threshold) or ``over`` (above the limit)."""
+
+
+def utilisation_gauge(
+    utilisation: float | None, *, over_limit: bool, warning_ratio: float, width: int = 320,
+    height: int = 24,
+) -> Gauge:
+    """The gauge of an EAL ÷ ACL share; ``None`` (no positive ACL) is full when over the limit.
+
+    Example::
+
+        >>> g = utilisation_gauge(0.5, over_limit=False, warning_ratio=0.9, width=250)
+        >>> g.filled, g.warning_x, g.limit_x, g.level
+        (100.0, 180.0, 200.0, 'ok')
+    """
+    share = utilisation if utilisation is not None else (GAUGE_SCALE if over_limit else 0.0)
+
+    def x(value: float) -> float:
+        return round(min(max(value, 0.0), GAUGE_SCALE) / GAUGE_SCALE * width, 1)
+
+    if over_limit:
+        level = "over"
+    elif share >= warning_ratio:
+        level = "warning"
+    else:
+        level = "ok"
+    return Gauge(width, height, x(share), x(warning_ratio), x(1.0), level)

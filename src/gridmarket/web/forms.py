@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -32,6 +33,8 @@ class Problem:
     message: str
     field: str | None = None
     status_code: int = 422
+    cause: DomainError | None = None
+    """The service's refusal, for a page that shows more of it (e.g. every rejected row)."""
 
 
 def attempt(session: Session, work: Callable[[], T]) -> T | Problem:
@@ -47,7 +50,7 @@ def attempt(session: Session, work: Callable[[], T]) -> T | Problem:
         result = work()
     except DomainError as error:
         session.rollback()
-        return Problem(error.message, error.field, error.http_status)
+        return Problem(error.message, error.field, error.http_status, error)
     except InvalidAccessRequest as error:
         session.rollback()
         return Problem(error.detail, None, 422)
@@ -71,7 +74,20 @@ def parse_date(value: str, field: str) -> date:
         raise InvalidInput("enter a date as YYYY-MM-DD", field=field) from error
 
 
+def parse_market_time(value: str, field: str, timezone: ZoneInfo) -> datetime:
+    """A date and time typed in market time (a ``datetime-local`` input), as a UTC instant."""
+    try:
+        local = datetime.fromisoformat(value)
+    except ValueError as error:
+        raise InvalidInput("enter a date and time as YYYY-MM-DD HH:MM", field=field) from error
+    if local.tzinfo is not None:
+        raise InvalidInput("enter the time in market time, without a time zone", field=field)
+    return local.replace(tzinfo=timezone).astimezone(UTC)
+
+
 def parse_decimal(value: str, field: str) -> Decimal:
+    if not value:
+        raise InvalidInput("enter an amount", field=field)
     try:
         return Decimal(value.replace(",", "").removeprefix("$"))
     except InvalidOperation as error:
@@ -83,6 +99,38 @@ def parse_int(value: str, field: str) -> int:
         return int(value)
     except ValueError as error:
         raise InvalidInput(f"{value!r} is not a whole number", field=field) from error
+
+
+HOURS_IN_LONGEST_DAY = 25
+"""Bounds a range of hours before the service checks it against the trade day."""
+
+
+def parse_hours(value: str, field: str) -> list[int]:
+    """Hours ending as people write them: ``14``, ``14, 15`` or ``14-16`` (the range included).
+
+    Example::
+
+        >>> parse_hours("3, 14-16", "hours")
+        [3, 14, 15, 16]
+    """
+    hours: set[int] = set()
+    for part in value.replace(" ", "").split(","):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        try:
+            low, high = int(first), int(last or first)
+        except ValueError as error:
+            raise InvalidInput(f"{part!r} is not an hour ending or a range such as 14-16",
+                               field=field) from error
+        if high < low:
+            raise InvalidInput(f"the range {part!r} ends before it starts", field=field)
+        if high - low >= HOURS_IN_LONGEST_DAY:
+            raise InvalidInput(f"the range {part!r} is longer than a day", field=field)
+        hours.update(range(low, high + 1))
+    if not hours:
+        raise InvalidInput("name at least one hour ending", field=field)
+    return sorted(hours)
 
 
 def chosen_files(form: FormData, name: str) -> list[UploadFile]:

@@ -44,11 +44,29 @@ def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
         links.append(("Market runs", "/market-runs"))
     if viewer.may(Action.VIEW_STATEMENTS) and (viewer.is_iso or viewer.scids):
         links.append(("Statements", "/statements"))
+    links.extend(_billing_links(viewer))
     links.append(("Prices", "/prices"))
     links.append(("Network map", "/network"))
     if viewer.may(Action.VIEW_AUDIT_LOG):
         links.append(("Audit log", "/audit"))
     links.append(("My API tokens", "/tokens"))
+    return links
+
+
+def _billing_links(viewer: Viewer) -> list[tuple[str, str]]:
+    """Invoices, disputes, meter data and credit: an SC's own, or the ISO's views of all."""
+    links = []
+    is_sc = viewer.coordinator_id is not None and not viewer.is_applicant and not viewer.is_iso
+    if viewer.may(Action.VIEW_INVOICES) and (viewer.is_iso or is_sc):
+        links.append(("Invoices", "/invoices"))
+    if viewer.may(Action.REVIEW_DISPUTE) or (viewer.scids and viewer.may(Action.VIEW_INVOICES)):
+        links.append(("Dispute queue" if viewer.is_iso else "Disputes", "/disputes"))
+    if (viewer.is_iso or viewer.scids) and viewer.may(Action.VIEW_METER_DATA):
+        links.append(("Meter data", "/meter-data"))
+    if viewer.is_iso and viewer.may(Action.MANAGE_CREDIT):
+        links.append(("Credit monitor", "/credit"))
+    elif is_sc and viewer.may(Action.VIEW_CREDIT):
+        links.append(("Credit", "/credit"))
     return links
 
 

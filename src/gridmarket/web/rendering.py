@@ -17,6 +17,7 @@ from jinja2.runtime import Context
 
 from gridmarket.calendar import MarketCalendar
 from gridmarket.config import MarketParameters, Settings
+from gridmarket.credit.money import usd
 from gridmarket.web.csrf import CSRF_COOKIE, csrf_token
 from gridmarket.web.navigation import navigation
 from gridmarket.web.viewer import Viewer
@@ -52,7 +53,8 @@ def _day(value: date | None) -> str:
 
 
 def _money(value: Decimal | None) -> str:
-    return f"${value:,.2f}" if value is not None else ""
+    """Dollars and cents, the sign first: ``-$1,234.56``."""
+    return usd(value) if value is not None else ""
 
 
 ACRONYMS = frozenset({"iso", "sc", "scid", "ra", "hvdc", "eft", "dlap", "ngr", "rmr", "uaa"})

@@ -26,17 +26,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
 from sqlalchemy.orm import Session
 
-from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
-from gridmarket.clock import Clock
-from gridmarket.config import MarketParameters
 from gridmarket.errors import InvalidInput
 from gridmarket.metering import queries
-from gridmarket.metering.sqmd import SqmdSubmission, submission_view, submit_sqmd
-from gridmarket.metering.sqmd_csv import parse_sqmd_csv
+from gridmarket.metering.sqmd import SqmdResult, SqmdSubmission, submission_view, submit_sqmd
+from gridmarket.metering.sqmd_csv import submit_sqmd_csv
 
 router = APIRouter(prefix="/api/v1", tags=["meter data"])
 
@@ -52,19 +49,7 @@ async def _body_within_limit(request: Request, parameters: ParametersDep) -> Non
                            field="body")
 
 
-def _submit(
-    session: Session, principal: Principal, submission: SqmdSubmission, source_format: str,
-    parameters: MarketParameters, clock: Clock, lines: list[int] | None = None,
-) -> dict[str, Any]:
-    result = submit_sqmd(session, principal, submission, source_format=source_format,
-                         parameters=parameters, clock=clock, lines=lines)
-    record_audit(session, actor=principal, action="meter_data.submit",
-                 object_type="meter_data_submission", object_id=str(result.submission.id),
-                 clock=clock, details={"scid": result.scid,
-                                       "trade_date": submission.trade_date.isoformat(),
-                                       "version": result.submission.version,
-                                       "accepted": result.submission.records_accepted,
-                                       "rejected": result.submission.records_rejected})
+def _answer(session: Session, result: SqmdResult) -> dict[str, Any]:
     answer = result.response()
     session.commit()
     return answer
@@ -76,7 +61,8 @@ def submit_meter_data(
     submission: SqmdSubmission, session: SessionDep, parameters: ParametersDep, clock: ClockDep,
 ) -> dict[str, Any]:
     """Submit SQMD records (JSON). 201 with every rejected record and its row; 422 if none fit."""
-    return _submit(session, principal, submission, "json", parameters, clock)
+    return _answer(session, submit_sqmd(session, principal, submission, source_format="json",
+                                        parameters=parameters, clock=clock))
 
 
 @router.post("/meter-data/upload", status_code=status.HTTP_201_CREATED)
@@ -86,13 +72,9 @@ def upload_meter_data(
     trade_date: Annotated[date, Form()],
 ) -> dict[str, Any]:
     """Submit SQMD as a CSV file (layout: docs/metering.md), at most the upload limit."""
-    limit = parameters.access.upload_limit_bytes
-    data = file.file.read(limit + 1)
-    if len(data) > limit:
-        raise InvalidInput(f"file exceeds the upload limit of {limit} bytes", field="file")
-    records, lines = parse_sqmd_csv(data)
-    submission = SqmdSubmission(scid=scid, trade_date=trade_date, records=records)
-    return _submit(session, principal, submission, "csv", parameters, clock, lines)
+    data = file.file.read(parameters.access.upload_limit_bytes + 1)
+    return _answer(session, submit_sqmd_csv(session, principal, scid, trade_date, data,
+                                            parameters=parameters, clock=clock))
 
 
 @router.get("/meter-data")

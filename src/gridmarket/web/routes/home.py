@@ -14,6 +14,9 @@ from gridmarket.access.policy import Action
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.calendar import Deadline, MarketCalendar
+from gridmarket.clock import Clock
+from gridmarket.config import MarketParameters
+from gridmarket.credit.eal import ACTIVE_STATUSES
 from gridmarket.network.models import Branch, NetworkModel
 from gridmarket.participants import checklist
 from gridmarket.participants.models import ScApplication, SchedulingCoordinator
@@ -21,6 +24,7 @@ from gridmarket.participants.notices import notices_for
 from gridmarket.participants.queries import application_queue, registry
 from gridmarket.resources.models import PricingNode, Resource, TransferStatus
 from gridmarket.resources.transfers import list_transfers
+from gridmarket.web.alerts import iso_alerts, notice_page, sc_alerts
 from gridmarket.web.rendering import render
 from gridmarket.web.viewer import OptionalViewer, Viewer
 
@@ -95,7 +99,8 @@ def _market_overview(session: Session) -> dict[str, object]:
     }
 
 
-def _desk(session: Session, viewer: Viewer) -> dict[str, object]:
+def _desk(session: Session, viewer: Viewer, parameters: MarketParameters,
+          clock: Clock) -> dict[str, object]:
     """What the person's home page shows beyond the deadlines."""
     desk: dict[str, object] = {}
     if viewer.is_iso:
@@ -106,11 +111,15 @@ def _desk(session: Session, viewer: Viewer) -> dict[str, object]:
                 session, viewer.principal, status=TransferStatus.SUBMITTED
             )
         desk["coordinators"] = registry(session)
+        desk["alerts"] = iso_alerts(session, viewer, parameters, clock)
         return desk
     if viewer.coordinator_id is not None:
         coordinator = session.get(SchedulingCoordinator, viewer.coordinator_id)
         desk["coordinator"] = coordinator
-        desk["notices"] = notices_for(session, viewer.coordinator_id)[:5]
+        desk["notices"] = [(n, notice_page(n.kind, viewer.coordinator_id))
+                           for n in notices_for(session, viewer.coordinator_id)[:5]]
+        if coordinator is not None and coordinator.status in ACTIVE_STATUSES:
+            desk["alerts"] = sc_alerts(session, viewer, parameters, clock)
     if viewer.application_id is not None:
         application = session.get(ScApplication, viewer.application_id)
         assert application is not None
@@ -144,5 +153,6 @@ def home(
     officer_due = calendar.officer_certification_due(year)
     if calendar.trade_date_of(now) > officer_due:
         officer_due = calendar.officer_certification_due(year + 1)
-    context.update(_desk(session, viewer), officer_certification_due=officer_due)
+    context.update(_desk(session, viewer, parameters, clock),
+                   officer_certification_due=officer_due)
     return render(request, "desk.html", context, viewer=viewer)

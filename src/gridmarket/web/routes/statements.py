@@ -10,7 +10,11 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from gridmarket.api.deps import SessionDep
+from gridmarket.access.policy import Action
+from gridmarket.api.deps import ParametersDep, SessionDep
+from gridmarket.api.security import ClockDep
+from gridmarket.calendar import MarketCalendar
+from gridmarket.settlement.disputes import why_not_disputable
 from gridmarket.settlement.models import SettlementStatementLine
 from gridmarket.settlement.statements import diff_statements, line_detail
 from gridmarket.settlement.views import visible_line, visible_statement, visible_statements
@@ -52,11 +56,14 @@ def statement_page(request: Request, statement_id: int, viewer: ViewerDep, sessi
 
 @router.get("/statements/{statement_id}/lines/{line_id}")
 def line_page(request: Request, statement_id: int, line_id: int, viewer: ViewerDep,
-              session: SessionDep) -> Response:
-    """One line with its bill determinants and the interval rows it sums."""
+              session: SessionDep, parameters: ParametersDep, clock: ClockDep) -> Response:
+    """One line with its bill determinants and the interval rows it sums; a way to dispute it."""
     line = visible_line(session, viewer.principal, statement_id, line_id)
     rows = line_detail(session, line)
+    today = MarketCalendar(parameters).trade_date_of(clock.now())
     return render(request, "statement_line.html", {
+        "may_dispute": viewer.may(Action.SUBMIT_DISPUTE) and line.statement.account_kind == "SC",
+        "dispute_refusal": why_not_disputable(line.statement, today, parameters),
         "line": line, "statement": line.statement,
         "determinants": json.loads(line.determinants_json or "{}"),
         "rows": rows[:DETAIL_ROWS_SHOWN], "row_count": len(rows),
