@@ -48,9 +48,9 @@ WORKERS = 2
 KILLS = 20
 STALL_SECONDS = 2.0
 """A killed worker's job is queued again after this much silence (production: a minute)."""
-PAUSE_BETWEEN_KILLS = (0.5, 1.5)
+PAUSE_BETWEEN_KILLS = (0.3, 1.0)
 """Seconds in which the jobs go on undisturbed after a kill."""
-LONGEST_KILL_DELAY = 2.0
+LONGEST_KILL_DELAY = 1.5
 """Then a worker seen in a job is killed within this many seconds: mostly in the middle
 of that job's transaction, sometimes just after it, or in the next job."""
 FAULT_PHASE_SECONDS = 240
@@ -118,6 +118,13 @@ def _queue_left(engine: Engine) -> int:
             "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")) or 0
 
 
+def _busy_workers(engine: Engine, supervisor: Supervisor) -> list[str]:
+    """The workers in a job's transaction."""
+    busy = sorted(writing_to(engine, "job_record") & set(supervisor.running))
+    assert busy or _queue_left(engine), "every job was done before the last kill"
+    return busy
+
+
 def _duplicates(engine: Engine, table: str, key: str) -> int:
     with engine.connect() as connection:
         return connection.scalar(text(
@@ -140,8 +147,7 @@ def test_market_runs_are_done_once_while_workers_are_killed(
     try:
         for _ in range(KILLS):
             time.sleep(chance.uniform(*PAUSE_BETWEEN_KILLS))
-            busy = wait_for(lambda: sorted(writing_to(engine, "job_record")
-                                           & set(supervisor.running)),
+            busy = wait_for(lambda: _busy_workers(engine, supervisor),
                             timeout=60, what="a worker in the middle of a job")
             victim = chance.choice(busy)
             time.sleep(chance.uniform(0, LONGEST_KILL_DELAY))

@@ -22,6 +22,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
@@ -136,6 +137,8 @@ class PostgresQueue:
                 await self.app.run_worker_async(**options)
             finally:
                 recovery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recovery
 
 
 class InlineQueue:
