@@ -51,15 +51,17 @@ def check_interval(stall_seconds: float) -> float:
 async def _put_back(app: App, job: QueuedJob) -> bool:
     """Queue ``job`` again; False if another worker did first."""
     try:
-        await app.job_manager.retry_job(job)
-    except UniqueViolation:
-        # A copy queued by hand waits already (its queueing lock): that copy does the job,
-        # and this one ends, releasing its day's lock.
-        await app.job_manager.finish_job(job, Status.FAILED, delete_job=False)
-        logger.warning("stalled job %s ended: a copy of it is waiting in the queue", job.id)
-        return False
+        try:
+            await app.job_manager.retry_job(job)
+        except UniqueViolation:
+            # A copy queued by hand waits already (its queueing lock): that copy does the
+            # job, and this one ends, releasing its day's lock.
+            await app.job_manager.finish_job(job, Status.FAILED, delete_job=False)
+            logger.warning("stalled job %s ended: a copy of it is waiting in the queue",
+                           job.call_string)
+            return False
     except ConnectorException:
-        return False  # No longer "doing": another worker put it back.
+        return False  # No longer "doing": another worker put it back, or ended it.
     return True
 
 
