@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmarket.access.models import Organisation, OrganisationKind
 from gridmarket.config import MarketParameters
+from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.db.migrate import current_revisions, head_revisions, is_modelled
 from gridmarket.db.models import Base
 from gridmarket.markets.models import MarketParameterSet
@@ -63,6 +66,29 @@ def test_changed_parameters_get_a_new_version(db_session: Session) -> None:
     assert stored.id != default.id
     assert load_parameters(db_session, stored.id).bids.soft_cap_usd_per_mwh == Decimal("900")
     assert db_session.scalars(select(MarketParameterSet)).all()
+
+
+def test_two_runs_storing_the_same_new_parameters_at_once_share_one_set(
+        engine: Engine) -> None:
+    """Two market runs starting together (two workers) with parameters not stored yet."""
+    changed = MarketParameters.model_validate({"bids": {"soft_cap_usd_per_mwh": "987.5"}})
+    factory = make_session_factory(engine)
+    stored_by_second: list[int] = []
+
+    def second_run() -> None:
+        with unit_of_work(factory) as session:
+            stored_by_second.append(record_parameters(session, changed).id)
+
+    with unit_of_work(factory) as first:
+        stored = record_parameters(first, changed).id
+        second = threading.Thread(target=second_run)
+        second.start()
+        time.sleep(0.5)  # the second run finds no stored set and waits on the first's row
+    second.join(timeout=30)
+    assert stored_by_second == [stored]
+    with unit_of_work(factory) as session:
+        assert session.scalars(select(MarketParameterSet.id).where(
+            MarketParameterSet.fingerprint == changed.fingerprint())).all() == [stored]
 
 
 def test_organisation_names_are_unique(db_session: Session) -> None:

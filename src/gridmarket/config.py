@@ -275,6 +275,10 @@ class Settings(BaseSettings):
     job_catch_up_days: int = Field(default=2, ge=0)
     """How many days back the scheduler still runs market closes and invoices it missed
     (e.g. while stopped); statements are always caught up."""
+    job_stall_seconds: float = Field(default=60.0, ge=1.0)
+    """A job worker silent this long (no heartbeat) is taken for dead, and the job it was
+    running is put back in the queue. Workers send a heartbeat six times as often; keep it
+    well above any pause of a live worker."""
     market: MarketParameters = MarketParameters()
     environment: Literal["development", "test", "production"] = "development"
     fixed_clock: datetime | None = None

@@ -37,6 +37,7 @@ PARAMETERS = MarketParameters()
 CALENDAR = MarketCalendar(PARAMETERS)
 DAY = date(2020, 11, 1)  # the 25-hour day, within the RTS-GMLC data
 CREDIT = Job(JobKind.CREDIT_DAILY, DAY)
+STALL_SECONDS = 60.0
 
 
 @pytest.fixture
@@ -137,11 +138,12 @@ def test_the_queue_takes_a_job_once_and_a_retried_job_does_nothing(
     queue = PostgresQueue(postgres_url)
     assert queue.submit([CREDIT]) == [CREDIT]
     assert queue.submit([CREDIT]) == []  # one copy waits already (queueing lock)
-    queue.run_worker(postgres_environment, wait=False)
+    queue.run_worker(postgres_environment, stall_seconds=STALL_SECONDS, wait=False)
     assert _credit_runs(postgres_environment) == 1
     # The job finished, so a new copy is taken; it finds the work done.
     assert queue.submit([CREDIT]) == [CREDIT]
-    queue.run_worker(postgres_environment, queues=["credit"], wait=False)
+    queue.run_worker(postgres_environment, stall_seconds=STALL_SECONDS, queues=["credit"],
+                     wait=False)
     assert _credit_runs(postgres_environment) == 1
     with queue.app.open():
         statuses = [job.status for job in queue.app.job_manager.list_jobs()]
@@ -153,7 +155,8 @@ def test_a_refused_queued_job_fails_once_and_is_not_requeued(
     queue = PostgresQueue(postgres_url)
     early = Job(JobKind.RT_HOUR_CLOSE, DAY, "24")
     queue.submit([early])
-    queue.run_worker(postgres_environment, queues=["market"], wait=False)
+    queue.run_worker(postgres_environment, stall_seconds=STALL_SECONDS, queues=["market"],
+                     wait=False)
     with queue.app.open():
         assert [job.status for job in queue.app.job_manager.list_jobs()] == ["failed"]
     refused = _record(postgres_environment, early)
@@ -188,7 +191,7 @@ def test_the_scheduler_runs_a_fall_back_day_once(fresh_url: str,
         taken += tick(environment.session_factory, queue, clock.now(), PARAMETERS,
                       catch_up_days=1)
         if isinstance(queue, PostgresQueue):
-            queue.run_worker(environment, wait=False)
+            queue.run_worker(environment, stall_seconds=STALL_SECONDS, wait=False)
         clock.advance(timedelta(minutes=30))
     assert len({str(job) for job in taken}) == len(taken)
     market = [job for job in taken if job.day == DAY and job.queue == "market"]

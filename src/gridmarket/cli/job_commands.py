@@ -79,7 +79,11 @@ def worker(
     until_empty: bool = typer.Option(False, "--until-empty",
                                      help="Stop once no job is waiting (e.g. from cron)."),
 ) -> None:
-    """Work on queued jobs until stopped (SIGINT/SIGTERM let the running jobs finish)."""
+    """Work on queued jobs until stopped (SIGINT/SIGTERM let the running jobs finish).
+
+    Jobs of a worker that died (no heartbeat for GRIDMARKET_JOB_STALL_SECONDS) are put
+    back in the queue.
+    """
     settings = get_settings()
     if not is_queued_database(settings.database_url):
         errors.print("[bold red]error:[/bold red] workers need PostgreSQL "
@@ -90,8 +94,8 @@ def worker(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with job_environment(settings, connections=concurrency) as environment:
         PostgresQueue(settings.database_url).run_worker(
-            environment, queues=chosen, concurrency=concurrency, name=name,
-            wait=not until_empty)
+            environment, stall_seconds=settings.job_stall_seconds, queues=chosen,
+            concurrency=concurrency, name=name, wait=not until_empty)
 
 
 def scheduler(

@@ -7,7 +7,8 @@ carries two locks: its ``queueing_lock`` keeps a second copy out of the queue
 while one waits, and its ``lock`` runs the jobs of one queue and day one
 after the other. A job that lost its database connection is tried again
 later; a refused one is not (its refusal is recorded, see
-:mod:`gridmarket.jobs.perform`).
+:mod:`gridmarket.jobs.perform`); one whose worker died is put back in the
+queue by the workers (:mod:`gridmarket.jobs.stalled`).
 
 On SQLite (the zero-setup default) there are no worker processes: the
 scheduler performs each due job itself, in process, one after the other.
@@ -20,17 +21,21 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate.app import WorkerOptions
 from procrastinate.exceptions import AlreadyEnqueued
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from gridmarket.jobs.catalog import Job
 from gridmarket.jobs.perform import perform
+from gridmarket.jobs.stalled import check_interval, keep_retrying_stalled_jobs, retry_stalled_jobs
 from gridmarket.jobs.work import JobEnvironment
 
 logger = logging.getLogger(__name__)
@@ -101,14 +106,39 @@ class PostgresQueue:
             doing = self.app.job_manager.list_jobs(status="doing")
         return {job.queueing_lock for job in doing if job.queueing_lock}
 
-    def run_worker(self, environment: JobEnvironment, *, queues: Iterable[str] | None = None,
-                   concurrency: int = 1, wait: bool = True, name: str | None = None) -> None:
+    def run_worker(self, environment: JobEnvironment, *, stall_seconds: float,
+                   queues: Iterable[str] | None = None, concurrency: int = 1,
+                   wait: bool = True, name: str | None = None) -> None:
         """Work on ``queues`` (all when None) until stopped, or until none is left
         (``wait=False``). ``concurrency`` jobs run at once, each in a thread of its own.
+
+        Alongside, the worker sends its heartbeat and puts back in the queue the jobs of
+        any worker silent for ``stall_seconds`` (:mod:`gridmarket.jobs.stalled`).
         """
-        self.app.run_worker(queues=list(queues) if queues else None, concurrency=concurrency,
-                            wait=wait, name=name, install_signal_handlers=wait,
-                            additional_context={ENVIRONMENT: environment})
+        asyncio.run(self._work(environment, stall_seconds=stall_seconds, queues=queues,
+                               concurrency=concurrency, wait=wait, name=name))
+
+    async def _work(self, environment: JobEnvironment, *, stall_seconds: float,
+                    queues: Iterable[str] | None, concurrency: int, wait: bool,
+                    name: str | None) -> None:
+        options: WorkerOptions = {
+            "concurrency": concurrency, "wait": wait, "install_signal_handlers": wait,
+            "additional_context": {ENVIRONMENT: environment},
+            "update_heartbeat_interval": check_interval(stall_seconds),
+            "stalled_worker_timeout": stall_seconds}
+        if queues:
+            options["queues"] = list(queues)
+        if name:
+            options["name"] = name
+        async with self.app.open_async():
+            await retry_stalled_jobs(self.app, stall_seconds)
+            recovery = asyncio.create_task(keep_retrying_stalled_jobs(self.app, stall_seconds))
+            try:
+                await self.app.run_worker_async(**options)
+            finally:
+                recovery.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await recovery
 
 
 class InlineQueue:

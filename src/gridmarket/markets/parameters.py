@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from gridmarket.config import MarketParameters
@@ -18,15 +19,18 @@ def record_parameters(session: Session, parameters: MarketParameters) -> MarketP
         assert load_parameters(session, stored.id) == MarketParameters()
     """
     fingerprint = parameters.fingerprint()
-    existing = session.scalar(
-        select(MarketParameterSet).where(MarketParameterSet.fingerprint == fingerprint)
-    )
+    stored = select(MarketParameterSet).where(MarketParameterSet.fingerprint == fingerprint)
+    existing = session.scalar(stored)
     if existing is not None:
         return existing
-    stored = MarketParameterSet(fingerprint=fingerprint, body_json=parameters.canonical_json())
-    session.add(stored)
-    session.flush()
-    return stored
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" \
+        else sqlite.insert
+    # Two runs storing the same new set at once: the second waits for the first's row,
+    # inserts nothing, and uses it.
+    session.execute(insert(MarketParameterSet).values(
+        fingerprint=fingerprint, body_json=parameters.canonical_json(),
+    ).on_conflict_do_nothing(index_elements=["fingerprint"]))
+    return session.scalars(stored).one()
 
 
 def load_parameters(session: Session, parameter_set_id: int) -> MarketParameters:
