@@ -91,7 +91,8 @@ def test_an_sc_reads_its_statement_down_to_the_interval_rows(
     others = [sid for account, sid in statements.items() if account != facts["a"]]
     assert all(f'href="/statements/{sid}"' not in listing.text for sid in others)
     page = client.get(f"/statements/{own}")
-    assert page.status_code == 200 and "Charge code 6011" in page.text
+    assert page.status_code == 200
+    assert "Charge code 6011: Day-ahead energy, congestion, loss" in page.text
     line = re.search(rf'href="/statements/{own}/lines/(\d+)"', page.text)
     assert line
     detail = client.get(f"/statements/{own}/lines/{line.group(1)}")

@@ -51,11 +51,16 @@ class AwardHour:
     """None when the run published no price at the resource's node."""
 
     @property
-    def value_usd(self) -> Decimal | None:
+    def exact_value_usd(self) -> Decimal | None:
         """The hour's energy award at the day-ahead LMP (an hour is one hour long)."""
         if self.lmp_usd_per_mwh is None:
             return None
-        return (self.energy_mw * self.lmp_usd_per_mwh).quantize(CENT)
+        return self.energy_mw * self.lmp_usd_per_mwh
+
+    @property
+    def value_usd(self) -> Decimal | None:
+        exact = self.exact_value_usd
+        return None if exact is None else exact.quantize(CENT)
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class ResourceAwards:
 
     @property
     def value_usd(self) -> Decimal:
-        return sum((h.value_usd or Decimal(0) for h in self.hours), Decimal(0))
+        """The day's value, rounded once (as a statement line is), not a sum of rounded hours."""
+        return sum((h.exact_value_usd or Decimal(0) for h in self.hours), Decimal(0)).quantize(CENT)
 
 
 @dataclass(frozen=True)

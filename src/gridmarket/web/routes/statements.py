@@ -14,6 +14,7 @@ from gridmarket.access.policy import Action
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.calendar import MarketCalendar
+from gridmarket.settlement.codes import NAMES
 from gridmarket.settlement.disputes import why_not_disputable
 from gridmarket.settlement.models import SettlementStatementLine
 from gridmarket.settlement.statements import diff_statements, line_detail
@@ -50,8 +51,8 @@ def statement_page(request: Request, statement_id: int, viewer: ViewerDep, sessi
         visible_statement(session, viewer.principal, against)
         changes = diff_statements(session, against, statement_id)
     return render(request, "statement.html", {"statement": statement, "codes": codes,
-                                              "changes": changes, "against": against},
-                  viewer=viewer)
+                                              "names": NAMES, "changes": changes,
+                                              "against": against}, viewer=viewer)
 
 
 @router.get("/statements/{statement_id}/lines/{line_id}")
