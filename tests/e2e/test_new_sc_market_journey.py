@@ -22,7 +22,8 @@ The server runs on a fixed clock the test moves along the market's timeline
    the API, the meters read; on 28 July, the initial statements' publication
    date, the ISO's settlement analyst runs settlement through the API. The new
    SC opens its statement: the unit's day-ahead energy line has the MWh of
-   its award and pays the SC.
+   its award and pays the SC, and charge code 6011 pays what the awards page
+   said the award was worth (but for the rounding of its three parts).
 5. Mesa Public Power's people get 404 for the new SC's bid, its bids list,
    its awards and its statement, 403 for the run's details; their own lists
    (statements, awards, the awards API) hold none of the new SC's rows.
@@ -218,7 +219,7 @@ def test_a_new_sc_bids_is_awarded_and_settled_and_another_sc_sees_none_of_it(
     expect(sc.locator("main")).to_contain_text(f"run {dam['id']}")
     summary = _cells(sc, UNIT)
     assert summary[1] == UNIT_NODE
-    awarded_mwh, committed_hours = _number(summary[2]), int(summary[3])
+    awarded_mwh, committed_hours, value = _number(summary[2]), int(summary[3]), _number(summary[4])
     assert awarded_mwh > 0 and committed_hours > 0, summary
     he18 = _cells(sc, "HE18")
     published = httpx.get(f"{market.base_url}/api/v1/prices", timeout=10, params={
@@ -260,6 +261,9 @@ def test_a_new_sc_bids_is_awarded_and_settled_and_another_sc_sees_none_of_it(
     cells = [c.strip() for c in energy_line.locator("td").all_inner_texts()]
     assert -_number(cells[2]) == awarded_mwh, cells  # the award's MWh, supplied (negative)
     assert cells[4].startswith("-$"), cells  # paid to the SC
+    # ... what the awards page said the award was worth, but for the rounding of three parts.
+    subtotal = _number(day_ahead.locator("h2 .muted").inner_text())
+    assert abs(subtotal + value) <= Decimal("0.02"), (subtotal, value)
     shot(sc, "24-new-sc-statement", full_page=True)
 
     # --- 5. another SC sees none of it -----------------------------------------------------------
