@@ -23,7 +23,8 @@ The server runs on a fixed clock the test moves along the market's timeline
    date, the ISO's settlement analyst runs settlement through the API. The new
    SC opens its statement: the unit's day-ahead energy line has the MWh of
    its award and pays the SC, and charge code 6011 pays what the awards page
-   said the award was worth (but for the rounding of its three parts).
+   said the award was worth (but for the rounding of its three parts); the
+   bid's 72 segments are charged the bid segment fee.
 5. Mesa Public Power's people get 404 for the new SC's bid, its bids list,
    its awards and its statement, 403 for the run's details; their own lists
    (statements, awards, the awards API) hold none of the new SC's rows.
@@ -264,6 +265,9 @@ def test_a_new_sc_bids_is_awarded_and_settled_and_another_sc_sees_none_of_it(
     # ... what the awards page said the award was worth, but for the rounding of three parts.
     subtotal = _number(day_ahead.locator("h2 .muted").inner_text())
     assert abs(subtotal + value) <= Decimal("0.02"), (subtotal, value)
+    # The bid's 3 steps in 24 hours are 72 segments, each charged the bid segment fee.
+    fee = sc.locator("section", has=sc.locator("h2", has_text="Charge code 4515"))
+    expect(fee.locator("tbody td").nth(2)).to_have_text("72")
     shot(sc, "24-new-sc-statement", full_page=True)
 
     # --- 5. another SC sees none of it -----------------------------------------------------------
