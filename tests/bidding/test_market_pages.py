@@ -80,6 +80,7 @@ def test_an_sc_sees_its_bids_raw_and_clean_and_not_another_scs(
     text = html.unescape(page.text)
     assert '"price": "1500"' in text and '"price": "1000"' in text  # raw, clean
     assert page.text.count('class="curve"') == 2
+    assert "Day-ahead award of" in page.text  # the bid leads to its result
     client.cookies.clear()
     log_in(client, world.emails["other_trader"])
     assert client.get(f"/bids/{bid_id}").status_code == 404

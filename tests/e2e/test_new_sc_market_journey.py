@@ -216,8 +216,9 @@ def test_a_new_sc_bids_is_awarded_and_settled_and_another_sc_sees_none_of_it(
     sc.goto(bid_path)
     expect(sc.locator(".facts")).to_contain_text("Valid")
     expect(sc.locator("h2", has_text="Clean bid entering the market")).to_be_visible()
-    sc.get_by_role("navigation", name="Main").get_by_role("link", name="Awards").click()
+    sc.get_by_role("link", name=f"Day-ahead award of {UNIT}").click()
     expect(sc.locator("main")).to_contain_text(f"run {dam['id']}")
+    expect(sc.locator("#hourly")).to_contain_text(f"{UNIT} by hour")
     summary = _cells(sc, UNIT)
     assert summary[1] == UNIT_NODE
     awarded_mwh, committed_hours, value = _number(summary[2]), int(summary[3]), _number(summary[4])
