@@ -95,7 +95,7 @@ def test_an_sc_reads_its_statement_down_to_the_interval_rows(
     assert "Charge code 6011: Day-ahead energy, congestion, loss" in page.text
     # A fee counts segments or SCIDs, not MWh, at its own rate (not rounded to $0.00).
     fee = page.text.split('id="cc-4515"', 1)[1].split("</section>", 1)[0]
-    assert '"num">segments</th><th scope="col" class="num">$/segment</th>' in fee
+    assert '"num">Segments</th><th scope="col" class="num">$/segment</th>' in fee
     assert '<td class="num">0.005</td>' in fee
     scid_fee = page.text.split('id="cc-SCID_FEE"', 1)[1].split("</section>", 1)[0]
     assert '<td class="num">1</td>' in scid_fee and "$/SCID" in scid_fee
