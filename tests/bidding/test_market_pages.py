@@ -16,7 +16,6 @@ from tests.bidding.bid_world import (
     BEFORE_CLOSE,
     CALENDAR,
     PASSWORD,
-    TRADE_DATE,
     BidWorld,
     bid_set,
     build_world,
@@ -40,6 +39,8 @@ from gridmarket.markets.run_models import (
 from gridmarket.resources.models import AggregatedNode, Resource
 
 PRICE_DAY = date(2020, 9, 1)
+AWARD_DAY = date(2019, 9, 10)
+"""A day no other test runs a DAM for: the test database is shared by the whole session."""
 
 
 @pytest.fixture
@@ -134,12 +135,12 @@ def test_the_run_list_is_for_everyone_logged_in_and_details_for_the_iso(
 
 def _published_awards(engine: Engine, world: BidWorld) -> int:
     """A DAM run awarding the SC's unit 30 MW in HE1-HE12 and the other SC's unit 40 MW."""
-    start = CALENDAR.trade_day_start_utc(TRADE_DATE)
+    start = CALENDAR.trade_day_start_utc(AWARD_DAY)
     with unit_of_work(make_session_factory(engine)) as session:
         unit = session.scalars(select(Resource).where(Resource.resource_id == world.unit)).one()
         unit.aggregated_node_id = session.scalars(
             select(AggregatedNode.id).where(AggregatedNode.name == world.node)).one()
-        run = MarketRun(market=MarketKind.DAM, trade_date=TRADE_DATE,
+        run = MarketRun(market=MarketKind.DAM, trade_date=AWARD_DAY,
                         status=RunStatus.COMPLETED, started_at=start, finished_at=start,
                         parameter_set_id=record_parameters(session, MarketParameters()).id)
         session.add(run)
@@ -163,13 +164,20 @@ def _published_awards(engine: Engine, world: BidWorld) -> int:
 def test_an_sc_sees_its_day_ahead_awards_at_their_price_and_not_another_scs(
     client: TestClient, world: BidWorld, engine: Engine
 ) -> None:
-    day = {"trade_date": TRADE_DATE.isoformat()}
+    day = {"trade_date": AWARD_DAY.isoformat()}
+    client.app.state.clock.set(  # type: ignore[attr-defined]
+        CALENDAR.dam_close(AWARD_DAY) - timedelta(hours=2))
     log_in(client, world.emails["trader"])
     assert "Awards" in nav_labels(client.get("/").text)
     before = client.get("/awards", params={"scid": world.scid, **day})
     assert before.status_code == 200
     assert "has not published yet" in text_of(before.text)
+    # The clock is the morning before the trade date: the page opens on today until
+    # tomorrow's DAM publishes, then on tomorrow.
+    assert "market for Mon 09 Sep 2019 has not published" in text_of(client.get("/awards").text)
     run_id = _published_awards(engine, world)
+    assert "awarded" in text_of(client.get("/awards").text)
+    assert "for Tue 10 Sep 2019" in text_of(client.get("/awards").text)
 
     page = text_of(client.get("/awards", params={"scid": world.scid, **day}).text)
     assert f"run {run_id}" in page

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -110,6 +110,13 @@ def day_ahead_awards(session: Session, principal: Principal, scid: str, trade_da
     return DayAheadAwards(scid, trade_date, run, [
         ResourceAwards(resource_id, nodes.get(resource_id), hours)
         for resource_id, hours in sorted(by_resource.items())])
+
+
+def awards_day(session: Session, today: date) -> date:
+    """The trade date the awards page opens on: tomorrow once its DAM is published
+    (awards come out the day before), else today."""
+    tomorrow = today + timedelta(days=1)
+    return tomorrow if published_run(session, tomorrow, MarketKind.DAM) else today
 
 
 def _hour(award: MarketAward, calendar: MarketCalendar, lmp: Decimal | None) -> AwardHour:

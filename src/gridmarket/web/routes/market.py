@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from sqlalchemy.orm import Session
 
 from gridmarket.access.policy import Action
 from gridmarket.api.deps import ParametersDep, SessionDep
@@ -15,8 +14,6 @@ from gridmarket.api.security import ClockDep
 from gridmarket.bidding import views
 from gridmarket.calendar import MarketCalendar
 from gridmarket.markets import award_views, results
-from gridmarket.markets.run_models import MarketKind
-from gridmarket.markets.runs import published_run
 from gridmarket.web.charts import cost_curve_chart
 from gridmarket.web.rendering import render
 from gridmarket.web.viewer import ViewerDep
@@ -65,7 +62,7 @@ def awards_page(request: Request, viewer: ViewerDep, session: SessionDep, clock:
     """An SCID's day-ahead awards for a trade date: per resource, then one resource by hour."""
     chosen = scid.strip().upper() if scid else (viewer.scids[0] if viewer.scids else None)
     calendar = MarketCalendar(parameters)
-    day = trade_date or _latest_day_ahead(session, calendar.trade_date_of(clock.now()))
+    day = trade_date or award_views.awards_day(session, calendar.trade_date_of(clock.now()))
     awards = (award_views.day_ahead_awards(session, viewer.principal, chosen, day, calendar)
               if chosen else None)
     shown = None
@@ -75,12 +72,6 @@ def awards_page(request: Request, viewer: ViewerDep, session: SessionDep, clock:
     return render(request, "awards.html", {"awards": awards, "shown": shown, "scid": chosen,
                                            "trade_date": day, "scids": viewer.scids},
                   viewer=viewer)
-
-
-def _latest_day_ahead(session: Session, today: date) -> date:
-    """Tomorrow once its DAM is published (awards come out the day before), else today."""
-    tomorrow = today + timedelta(days=1)
-    return tomorrow if published_run(session, tomorrow, MarketKind.DAM) else today
 
 
 @router.get("/market-runs")
