@@ -119,7 +119,7 @@ def test_buses_are_coloured_by_congestion_and_binding_branches_marked(
     assert f"Price map at {label}, buses coloured by congestion part (MCC)" in text
     assert (_fill(text, nodes[0]), _fill(text, nodes[1]), _fill(text, nodes[2])) == (
         LOW, "#a75428", ZERO)  # -8 is the widest: +6 is three quarters of the way to orange
-    assert "$-8.00/MWh (most negative congestion part (MCC))" in text
+    assert "-$8.00/MWh (most negative congestion part (MCC))" in text
     assert "$0.00/MWh (no congestion)" in text
     title = (f"{branch}: binding, flow -175.0 MW of a 175.0 MW limit, "
              "shadow price $12.50/MWh")

@@ -10,10 +10,11 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.bidding.bid_world import (
     BEFORE_CLOSE,
+    CALENDAR,
     PASSWORD,
     BidWorld,
     bid_set,
@@ -21,15 +22,25 @@ from tests.bidding.bid_world import (
     energy_bid,
 )
 from tests.conftest import AccessWorld
+from tests.web_helpers import nav_labels, refusals, text_of
 
 from gridmarket.api.app import create_app
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters, Settings
 from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.markets.parameters import record_parameters
-from gridmarket.markets.run_models import MarketKind, MarketPrice, MarketRun, RunStatus
+from gridmarket.markets.run_models import (
+    MarketAward,
+    MarketKind,
+    MarketPrice,
+    MarketRun,
+    RunStatus,
+)
+from gridmarket.resources.models import AggregatedNode, Resource
 
 PRICE_DAY = date(2020, 9, 1)
+AWARD_DAY = date(2019, 9, 10)
+"""A day no other test runs a DAM for: the test database is shared by the whole session."""
 
 
 @pytest.fixture
@@ -70,6 +81,7 @@ def test_an_sc_sees_its_bids_raw_and_clean_and_not_another_scs(
     text = html.unescape(page.text)
     assert '"price": "1500"' in text and '"price": "1000"' in text  # raw, clean
     assert page.text.count('class="curve"') == 2
+    assert "Day-ahead award of" in page.text  # the bid leads to its result
     client.cookies.clear()
     log_in(client, world.emails["other_trader"])
     assert client.get(f"/bids/{bid_id}").status_code == 404
@@ -119,3 +131,66 @@ def test_the_run_list_is_for_everyone_logged_in_and_details_for_the_iso(
     log_in(client, world.emails["operator"])
     details = client.get(f"/market-runs/{run_id}")
     assert details.status_code == 200 and "gridmarket market replay" in details.text
+
+
+def _published_awards(engine: Engine, world: BidWorld) -> int:
+    """A DAM run awarding the SC's unit 30 MW in HE1-HE12 and the other SC's unit 40 MW."""
+    start = CALENDAR.trade_day_start_utc(AWARD_DAY)
+    with unit_of_work(make_session_factory(engine)) as session:
+        unit = session.scalars(select(Resource).where(Resource.resource_id == world.unit)).one()
+        unit.aggregated_node_id = session.scalars(
+            select(AggregatedNode.id).where(AggregatedNode.name == world.node)).one()
+        run = MarketRun(market=MarketKind.DAM, trade_date=AWARD_DAY,
+                        status=RunStatus.COMPLETED, started_at=start, finished_at=start,
+                        parameter_set_id=record_parameters(session, MarketParameters()).id)
+        session.add(run)
+        session.flush()
+        for hour in range(24):
+            instant = start + timedelta(hours=hour)
+            for resource, scid, mw in ((world.unit, world.scid, 30 if hour < 12 else 0),
+                                       (world.other_unit, world.other_scid, 40)):
+                session.add(MarketAward(
+                    run_id=run.id, resource_id=resource, scid=scid, interval_start_utc=instant,
+                    energy_mw=Decimal(mw), reg_up_mw=Decimal("5") if mw else Decimal(0),
+                    reg_down_mw=Decimal(0), spin_mw=Decimal(0), non_spin_mw=Decimal(0),
+                    committed=bool(mw), started=hour == 0))
+            session.add(MarketPrice(
+                run_id=run.id, node=world.node, interval_start_utc=instant,
+                lmp_usd_per_mwh=Decimal(20 + hour), energy_usd_per_mwh=Decimal(20 + hour),
+                congestion_usd_per_mwh=Decimal(0), loss_usd_per_mwh=Decimal(0)))
+        return run.id
+
+
+def test_an_sc_sees_its_day_ahead_awards_at_their_price_and_not_another_scs(
+    client: TestClient, world: BidWorld, engine: Engine
+) -> None:
+    day = {"trade_date": AWARD_DAY.isoformat()}
+    client.app.state.clock.set(  # type: ignore[attr-defined]
+        CALENDAR.dam_close(AWARD_DAY) - timedelta(hours=2))
+    log_in(client, world.emails["trader"])
+    assert "Awards" in nav_labels(client.get("/").text)
+    before = client.get("/awards", params={"scid": world.scid, **day})
+    assert before.status_code == 200
+    assert "has not published yet" in text_of(before.text)
+    # The clock is the morning before the trade date: the page opens on today until
+    # tomorrow's DAM publishes, then on tomorrow.
+    assert "market for Mon 09 Sep 2019 has not published" in text_of(client.get("/awards").text)
+    run_id = _published_awards(engine, world)
+    assert "awarded" in text_of(client.get("/awards").text)
+    assert "for Tue 10 Sep 2019" in text_of(client.get("/awards").text)
+
+    page = text_of(client.get("/awards", params={"scid": world.scid, **day}).text)
+    assert f"run {run_id}" in page
+    # 30 MW for 12 hours at $20..$31: 360 MWh worth 30 × (20 + ... + 31) = $9,180.00.
+    assert f"{world.unit} {world.node} 360.000 12 $9,180.00" in page
+    assert "HE1 30.000 20.00 $600.00 5.000 0.000 0.000 0.000 yes" in page
+    assert "HE13 0.000 32.00 $0.00 0.000 0.000 0.000 0.000 no" in page
+    assert world.other_unit not in page
+
+    audited = refusals(engine)
+    assert client.get("/awards", params={"scid": world.other_scid, **day}).status_code == 404
+    assert refusals(engine) == audited + 1
+
+    log_in(client, world.emails["operator"])
+    iso = text_of(client.get("/awards", params={"scid": world.other_scid, **day}).text)
+    assert f"{world.other_unit} 960.000 24" in iso  # no node: no price, no value

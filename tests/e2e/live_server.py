@@ -1,4 +1,10 @@
-"""A real server for browser tests: a fresh SQLite market, uvicorn on a free loopback port."""
+"""A real server for browser tests: a fresh SQLite market, uvicorn on a free loopback port.
+
+:func:`live_server` runs it in a process of its own on the system clock;
+:func:`live_server_on_clock` in a thread of the test's process on a
+:class:`~gridmarket.clock.FixedClock` the test moves, for journeys through a
+whole market timeline (bidding before the close, results, statements weeks later).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,16 +21,21 @@ from datetime import date
 from pathlib import Path
 
 import httpx
+import uvicorn
 from sqlalchemy import select
 
 from gridmarket.access.principal import load_principal
 from gridmarket.access.service import find_person_by_email
+from gridmarket.api.app import create_app
 from gridmarket.calendar import MarketCalendar
-from gridmarket.clock import SystemClock
-from gridmarket.config import AccessRules, MarketParameters, get_settings
+from gridmarket.clock import FixedClock, SystemClock
+from gridmarket.config import AccessRules, MarketParameters, Settings, get_settings
 from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.db.migrate import upgrade
+from gridmarket.demo.credit import seed_demo_credit
 from gridmarket.demo.scenario import seed_demo_participants, set_demo_passwords
+from gridmarket.markets.forecasts import load_rts_gmlc_forecasts
+from gridmarket.network.queries import network_model
 from gridmarket.participants.models import Scid
 from gridmarket.resources.certifications import certify_demo_resources
 from gridmarket.resources.models import ResourceAssignment, TransferKind
@@ -98,6 +110,32 @@ def seed_market(database_url: str) -> SeededMarket:
         engine.dispose()
 
 
+def fast_settings(database_url: str) -> Settings:
+    """Settings of a test market: the database, cheap password hashing, defaults otherwise."""
+    return Settings(database_url=database_url,
+                    market=MarketParameters(access=AccessRules(**FAST_HASHING)))
+
+
+def seed_market_day(settings: Settings, trade_date: date, certified_on: date) -> str:
+    """The RTS-GMLC Master File with the forecasts of ``trade_date``, the demo ISO and SCs
+    (certified, with credit, resources and :data:`PASSWORD`); returns the network model's name."""
+    upgrade(settings.database_url)
+    parameters = settings.market_parameters()
+    engine = make_engine(settings.database_url)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            summary = import_rts_gmlc(session, settings.rts_gmlc_dir, parameters)
+            load_rts_gmlc_forecasts(session, network_model(session, summary.model_name),
+                                    settings.rts_gmlc_dir, trade_date, MarketCalendar(parameters))
+            seed_demo_participants(session, certified_on)
+            set_demo_passwords(session, PASSWORD, parameters.access)
+            certify_demo_resources(session, certified_on)
+            seed_demo_credit(session, certified_on, parameters)
+            return summary.model_name
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -151,3 +189,29 @@ def live_server(database_url: str, log_path: Path) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
+
+
+@contextmanager
+def live_server_on_clock(settings: Settings, clock: FixedClock) -> Iterator[str]:
+    """Serve the app from a thread of this process on ``clock`` until the block ends.
+
+    The server reads the time from ``clock`` at every request, so the test moves
+    the market's time with ``clock.set(...)`` between steps. Yields the base URL.
+    """
+    app = create_app(settings)
+    app.state.clock = clock
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

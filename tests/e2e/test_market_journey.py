@@ -19,13 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 from tests.e2e.live_server import PASSWORD, live_server
-from tests.e2e.test_browser_journey import (  # noqa: F401 - the browser fixture
-    ACCESSIBILITY_CHECK,
-    _log_in,
-    _person,
-    browser,
-    screenshots,
-)
+from tests.e2e.pages import ACCESSIBILITY_CHECK, log_in, person
 from typer.testing import CliRunner
 
 from gridmarket.cli.main import app
@@ -51,10 +45,10 @@ def market_day(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
-    browser: Browser, market_day: str, screenshots: Path  # noqa: F811
+    browser: Browser, market_day: str, screenshots: Path
 ) -> None:
-    trader = _person(browser, market_day).new_page()
-    _log_in(trader, "trader@desert.example")
+    trader = person(browser, market_day).new_page()
+    log_in(trader, "trader@desert.example")
     trader.goto(f"/bids?scid=DTGN&trade_date={TRADE_DATE}")
     expect(trader.locator("h1")).to_have_text("Bids")
     expect(trader.locator("table")).to_contain_text("Valid")
@@ -97,8 +91,8 @@ def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
     assert trader.evaluate(ACCESSIBILITY_CHECK) == []
     trader.screenshot(path=screenshots / "20-bid-editor.png", full_page=True)
 
-    analyst = _person(browser, market_day).new_page()
-    _log_in(analyst, "settlements@desert.example")
+    analyst = person(browser, market_day).new_page()
+    log_in(analyst, "settlements@desert.example")
     analyst.goto(f"/statements?trade_date={TRADE_DATE}")
     statement = analyst.locator("table a[href^='/statements/']").first
     statement_path = statement.get_attribute("href")
@@ -112,19 +106,19 @@ def test_an_sc_sees_its_bids_prices_and_statement_and_another_sc_none_of_it(
     expect(analyst.locator("h2", has_text="Bill determinants")).to_be_visible()
     expect(analyst.locator("p", has_text=re.compile(r"\d+ rows?"))).to_be_visible()
 
-    stranger = _person(browser, market_day).new_page()
-    _log_in(stranger, "settlements@mesa.example")
+    stranger = person(browser, market_day).new_page()
+    log_in(stranger, "settlements@mesa.example")
     for path in (bid_path, statement_path, f"/bids?scid=DTGN&trade_date={TRADE_DATE}"):
         response = stranger.goto(path)
         assert response is not None and response.status == 404, path
 
 
 def test_an_sc_follows_its_desk_to_its_invoice_credit_and_meter_data(
-    browser: Browser, market_day: str, screenshots: Path  # noqa: F811
+    browser: Browser, market_day: str, screenshots: Path
 ) -> None:
     # The server runs on today's clock, so the demo's invoices of Aug 2020 are long overdue.
-    analyst = _person(browser, market_day).new_page()
-    _log_in(analyst, "settlements@mesa.example")
+    analyst = person(browser, market_day).new_page()
+    log_in(analyst, "settlements@mesa.example")
     alerts = analyst.locator("section", has=analyst.locator("h2", has_text="Billing and credit"))
     expect(alerts).to_contain_text("invoice(s) overdue")
     alerts.get_by_role("link").first.click()
@@ -153,15 +147,15 @@ def test_an_sc_follows_its_desk_to_its_invoice_credit_and_meter_data(
     expect(analyst.locator("main")).to_contain_text("SC-metered resources of MPPA")
     assert analyst.evaluate(ACCESSIBILITY_CHECK) == []
 
-    monitor = _person(browser, market_day).new_page()
-    _log_in(monitor, "credit@iso.example")
+    monitor = person(browser, market_day).new_page()
+    log_in(monitor, "credit@iso.example")
     monitor.get_by_role("link", name="Credit monitor").click()
     expect(monitor.locator("table tbody tr")).to_have_count(8)
     assert monitor.evaluate(ACCESSIBILITY_CHECK) == []
     monitor.screenshot(path=screenshots / "19-credit-monitor.png")
 
-    stranger = _person(browser, market_day).new_page()
-    _log_in(stranger, "settlements@desert.example")
+    stranger = person(browser, market_day).new_page()
+    log_in(stranger, "settlements@desert.example")
     for path in (invoice_path, credit_path, "/meter-data?scid=MPPA"):
         response = stranger.goto(path)
         assert response is not None and response.status == 404, path

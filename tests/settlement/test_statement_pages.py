@@ -91,7 +91,14 @@ def test_an_sc_reads_its_statement_down_to_the_interval_rows(
     others = [sid for account, sid in statements.items() if account != facts["a"]]
     assert all(f'href="/statements/{sid}"' not in listing.text for sid in others)
     page = client.get(f"/statements/{own}")
-    assert page.status_code == 200 and "Charge code 6011" in page.text
+    assert page.status_code == 200
+    assert "Charge code 6011: Day-ahead energy, congestion, loss" in page.text
+    # A fee counts segments or SCIDs, not MWh, at its own rate (not rounded to $0.00).
+    fee = page.text.split('id="cc-4515"', 1)[1].split("</section>", 1)[0]
+    assert '"num">Segments</th><th scope="col" class="num">$/segment</th>' in fee
+    assert '<td class="num">0.005</td>' in fee
+    scid_fee = page.text.split('id="cc-SCID_FEE"', 1)[1].split("</section>", 1)[0]
+    assert '<td class="num">1</td>' in scid_fee and "$/SCID" in scid_fee
     line = re.search(rf'href="/statements/{own}/lines/(\d+)"', page.text)
     assert line
     detail = client.get(f"/statements/{own}/lines/{line.group(1)}")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from gridmarket.calendar import MarketCalendar
 from gridmarket.config import MarketParameters
+from gridmarket.demo.scenario import DEMO_COORDINATORS
 from gridmarket.markets.forecasts import forecast_frame
 from gridmarket.markets.models import ForecastHorizon, ForecastKind
 from gridmarket.network.queries import network_model
@@ -48,12 +49,19 @@ TRADE = ("MPPA", "BESC", "DLAP_AREA1-APND", Decimal("50"))
 def demo_bid_sets(
     session: Session, trade_date: date, parameters: MarketParameters, model_name: str
 ) -> list[dict[str, Any]]:
-    """One DAM bid set (JSON-ready) per demo SC that bids on ``trade_date``."""
+    """One DAM bid set (JSON-ready) per demo SC that bids on ``trade_date``.
+
+    A resource that has moved to an SC outside the demo's cast (a market
+    entrant's, say) is that SC's to bid, not the demo's.
+    """
     calendar = MarketCalendar(parameters)
     hours = list(range(1, calendar.hours_in_day(trade_date) + 1))
     forecasts = _forecasts(session, trade_date, calendar, model_name)
+    cast = {c.scid for c in DEMO_COORDINATORS}
     bids_by_scid: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for resource, scid in _assigned_resources(session, calendar.trade_day_start_utc(trade_date)):
+        if scid not in cast:
+            continue
         for bid in _bids_for(resource, hours, forecasts):
             bids_by_scid[scid].append(bid)
     bids_by_scid[VIRTUAL_TRADER].extend(_virtual_bids(hours))

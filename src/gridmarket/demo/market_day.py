@@ -63,21 +63,43 @@ def submit_and_close(
         tokens = _tokens(session, settings, clock)
     report = BiddingReport()
     with _api(settings, clock) as client:
-        for bid_set in bid_sets:
-            scid = bid_set["scid"]
-            response = client.post(
-                "/api/v1/bids", json=bid_set,
-                headers={**tokens[scid], "Idempotency-Key": f"demo-{scid}-{trade_date}"})
-            response.raise_for_status()
-            report.submitted[scid] = _count(response.json()["bids"])
-            if on_bid_set:
-                on_bid_set(scid, len(bid_set["bids"]))
+        report.submitted = _submit(client, bid_sets, tokens, on_bid_set)
         clock.set(max(calendar.dam_close(trade_date), calendar.ist_dam_close(trade_date)))
         closed = client.post(f"/api/v1/markets/DAM/{trade_date}/close",
                              headers=tokens[OPERATOR_EMAIL])
         closed.raise_for_status()
         report.closed = closed.json()
     return report
+
+
+def submit_demo_bids(settings: Settings, trade_date: date, model_name: str, clock: FixedClock
+                     ) -> dict[str, dict[str, int]]:
+    """Submit every demo SC's DAM bid set over HTTP at ``clock``'s time; the close is not done.
+
+    For a market where others bid too (a market entrant in the browser tests):
+    the demo's SCs bid their side, and the operator closes when the time comes.
+    Returns, per SCID, its bids by status.
+    """
+    with _session(settings) as session:
+        bid_sets = demo_bid_sets(session, trade_date, settings.market_parameters(), model_name)
+        tokens = _tokens(session, settings, clock)
+    with _api(settings, clock) as client:
+        return _submit(client, bid_sets, tokens, None)
+
+
+def _submit(client: Any, bid_sets: list[dict[str, Any]], tokens: dict[str, dict[str, str]],
+            on_bid_set: Callable[[str, int], None] | None) -> dict[str, dict[str, int]]:
+    submitted = {}
+    for bid_set in bid_sets:
+        scid, day = bid_set["scid"], bid_set["trade_date"]
+        response = client.post(
+            "/api/v1/bids", json=bid_set,
+            headers={**tokens[scid], "Idempotency-Key": f"demo-{scid}-{day}"})
+        response.raise_for_status()
+        submitted[scid] = _count(response.json()["bids"])
+        if on_bid_set:
+            on_bid_set(scid, len(bid_set["bids"]))
+    return submitted
 
 
 def submit_real_time_and_close(settings: Settings, trade_date: date, model_name: str

@@ -105,6 +105,10 @@ NAMES: dict[str, str] = {
 }
 
 
+COUNTED_UNITS: dict[str, str] = {BID_SEGMENT_FEE: "segment", SCID_CHARGE: "SCID"}
+"""What a line's quantity counts where it is not energy (MWh), and its price is per."""
+
+
 def clearing_account(charge_code: str, component: str) -> str:
     """The ISO account a line of ``charge_code`` / ``component`` clears through.
 

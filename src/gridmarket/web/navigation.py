@@ -41,6 +41,8 @@ def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
     if viewer.scids and viewer.may(Action.VIEW_BIDS):
         links.append(("Bids", "/bids"))
     if viewer.may(Action.VIEW_MARKET_RESULTS):
+        if viewer.is_iso or viewer.scids:
+            links.append(("Awards", "/awards"))
         links.append(("Market runs", "/market-runs"))
     if viewer.may(Action.VIEW_STATEMENTS) and (viewer.is_iso or viewer.scids):
         links.append(("Statements", "/statements"))

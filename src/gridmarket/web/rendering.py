@@ -57,6 +57,14 @@ def _money(value: Decimal | None) -> str:
     return usd(value) if value is not None else ""
 
 
+def _rate(value: Decimal | None) -> str:
+    """A unit price with the decimals it has, at least two: ``0.005``, ``1,000.00``."""
+    if value is None:
+        return ""
+    whole, _, fraction = f"{value:,.6f}".rstrip("0").partition(".")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
 ACRONYMS = frozenset({"iso", "sc", "scid", "ra", "hvdc", "eft", "dlap", "ngr", "rmr", "uaa"})
 
 
@@ -88,6 +96,7 @@ TEMPLATES.env.filters.update(
     money=_money,
     words=_words,
     quantity=_quantity,
+    rate=_rate,
     size=_size,
 )
 

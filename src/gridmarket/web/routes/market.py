@@ -1,4 +1,4 @@
-"""Market pages: an SC's bids, the ISO's market runs (public prices: ``prices``)."""
+"""Market pages: an SC's bids and day-ahead awards, market runs (public prices: ``prices``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.bidding import views
 from gridmarket.calendar import MarketCalendar
-from gridmarket.markets import results
+from gridmarket.markets import award_views, results
 from gridmarket.web.charts import cost_curve_chart
 from gridmarket.web.rendering import render
 from gridmarket.web.viewer import ViewerDep
@@ -53,6 +53,25 @@ def bid_page(request: Request, bid_id: int, viewer: ViewerDep, session: SessionD
                                         "raw": json.dumps(bid.raw, indent=1),
                                         "clean": json.dumps(bid.clean, indent=1)
                                         if bid.clean else None}, viewer=viewer)
+
+
+@router.get("/awards")
+def awards_page(request: Request, viewer: ViewerDep, session: SessionDep, clock: ClockDep,
+                parameters: ParametersDep, scid: str | None = None,
+                trade_date: date | None = None, resource: str | None = None) -> Response:
+    """An SCID's day-ahead awards for a trade date: per resource, then one resource by hour."""
+    chosen = scid.strip().upper() if scid else (viewer.scids[0] if viewer.scids else None)
+    calendar = MarketCalendar(parameters)
+    day = trade_date or award_views.awards_day(session, calendar.trade_date_of(clock.now()))
+    awards = (award_views.day_ahead_awards(session, viewer.principal, chosen, day, calendar)
+              if chosen else None)
+    shown = None
+    if awards and awards.resources:
+        shown = next((r for r in awards.resources if r.resource_id == resource),
+                     awards.resources[0])
+    return render(request, "awards.html", {"awards": awards, "shown": shown, "scid": chosen,
+                                           "trade_date": day, "scids": viewer.scids},
+                  viewer=viewer)
 
 
 @router.get("/market-runs")

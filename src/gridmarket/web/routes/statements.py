@@ -14,6 +14,7 @@ from gridmarket.access.policy import Action
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.calendar import MarketCalendar
+from gridmarket.settlement.codes import COUNTED_UNITS, NAMES
 from gridmarket.settlement.disputes import why_not_disputable
 from gridmarket.settlement.models import SettlementStatementLine
 from gridmarket.settlement.statements import diff_statements, line_detail
@@ -50,8 +51,9 @@ def statement_page(request: Request, statement_id: int, viewer: ViewerDep, sessi
         visible_statement(session, viewer.principal, against)
         changes = diff_statements(session, against, statement_id)
     return render(request, "statement.html", {"statement": statement, "codes": codes,
-                                              "changes": changes, "against": against},
-                  viewer=viewer)
+                                              "names": NAMES, "units": COUNTED_UNITS,
+                                              "changes": changes,
+                                              "against": against}, viewer=viewer)
 
 
 @router.get("/statements/{statement_id}/lines/{line_id}")
@@ -64,7 +66,7 @@ def line_page(request: Request, statement_id: int, line_id: int, viewer: ViewerD
     return render(request, "statement_line.html", {
         "may_dispute": viewer.may(Action.SUBMIT_DISPUTE) and line.statement.account_kind == "SC",
         "dispute_refusal": why_not_disputable(line.statement, today, parameters),
-        "line": line, "statement": line.statement,
+        "line": line, "statement": line.statement, "units": COUNTED_UNITS,
         "determinants": json.loads(line.determinants_json or "{}"),
         "rows": rows[:DETAIL_ROWS_SHOWN], "row_count": len(rows),
         "columns": list(rows[0]) if rows else [],
