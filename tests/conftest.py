@@ -43,7 +43,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _fresh_postgres_database(name: str) -> str:
+def fresh_postgres_database(name: str) -> str:
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -72,7 +72,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gridmarket.sqlite'}"
     elif request.param == "postgresql":
-        url = _fresh_postgres_database(f"gridmarket_test_{worker}")
+        url = fresh_postgres_database(f"gridmarket_test_{worker}")
     else:
         raise ValueError(f"unknown backend {request.param!r} in GRIDMARKET_TEST_BACKENDS")
     upgrade(url)
@@ -85,7 +85,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.sqlite'}"
-    return _fresh_postgres_database(f"gridmarket_empty_{worker}")
+    return fresh_postgres_database(f"gridmarket_empty_{worker}")
 
 
 @pytest.fixture(scope="session")
