@@ -74,9 +74,11 @@ from gridmarket.markets.run_models import (
 )
 from gridmarket.markets.solved_day import PublicationMap, SolvedDay
 from gridmarket.markets.virtual_positions import record_virtual_positions
+from gridmarket.network.csv_tables import RtsDataError
 from gridmarket.participants.notices import raise_notice
 
-RUN_FAILURES = (ClearingFailed, InputError, InvalidInput)
+RUN_FAILURES = (ClearingFailed, InputError, InvalidInput, RtsDataError)
+"""A run that meets one of these fails with its reason (e.g. no RTS-GMLC forecast for the day)."""
 MAP_EXTRA = "publication_map"
 COMMITMENT_EXTRA = "commitment"
 INITIAL_OUTPUT_EXTRA = "initial_output_mw"

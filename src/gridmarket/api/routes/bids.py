@@ -34,6 +34,7 @@ from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
+from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
 from gridmarket.bidding import close, views
 from gridmarket.bidding.cancellation import cancel_bid
@@ -186,7 +187,7 @@ async def upload_bids(
 
 @router.get("/bids", response_model=list[views.BidView])
 def list_bids(
-    principal: Viewer, session: SessionDep, scid: str, trade_date: date,
+    principal: Viewer, session: SessionDep, scid: str, trade_date: IsoDate,
     market: MarketType | None = None,
     bid_status: Annotated[BidStatus | None, Query(alias="status")] = None,
 ) -> list[views.BidView]:
@@ -212,7 +213,7 @@ def cancel(bid_id: int, principal: Bidder, session: SessionDep, parameters: Para
 
 
 @router.post("/markets/DAM/{trade_date}/close", response_model=CloseOut)
-def close_day_ahead(trade_date: date, principal: Operator, session: SessionDep,
+def close_day_ahead(trade_date: IsoDate, principal: Operator, session: SessionDep,
                     parameters: ParametersDep, clock: ClockDep) -> CloseOut:
     """Close the day-ahead market: final validation, generated bids, segment fees."""
     report = close.close_day_ahead(session, trade_date, parameters=parameters, clock=clock)

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
+from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
 from gridmarket.participants.models import Document
 from gridmarket.resources.uploads import UploadedFile
@@ -264,7 +265,7 @@ async def submit_dispute(
     statement_id: Annotated[int, Form()], hours: Annotated[str, Form()],
     charge_code: Annotated[str, Form()], amount_claimed_usd: Annotated[Decimal, Form()],
     reason: Annotated[str, Form()], evidence: Annotated[UploadFile, File()],
-    trade_date: Annotated[date | None, Form()] = None,
+    trade_date: Annotated[IsoDate | None, Form()] = None,
 ) -> DisputeOut:
     """Dispute a recalculation statement of one's own SCID within 22 business days.
 

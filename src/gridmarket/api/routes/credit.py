@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from gridmarket.api.deps import ParametersDep, SessionDep
+from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, CurrentPrincipal
 from gridmarket.credit import daily, financial_security, overview, profiles
 from gridmarket.credit.financial_security import SecurityForm
@@ -399,7 +400,7 @@ def reference_price(
     parameters: ParametersDep,
     clock: ClockDep,
     location: str = Query(..., description="Pricing node or aggregated node name."),
-    as_of: date | None = Query(None, description="Trade date of the check; default today."),
+    as_of: IsoDate | None = Query(None, description="Trade date of the check; default today."),
 ) -> ReferencePriceOut:
     """The reference price a virtual bid at the location is checked with."""
     price = overview.location_reference_price(

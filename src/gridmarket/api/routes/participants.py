@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
+from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, CurrentPrincipal
 from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
@@ -424,7 +425,7 @@ async def record_agreement(
     parameters: ParametersDep,
     clock: ClockDep,
     kind: Annotated[AgreementKind, Form()],
-    signed_on: Annotated[date, Form()],
+    signed_on: Annotated[IsoDate, Form()],
     file: Annotated[UploadFile, File()],
 ) -> ApplicationOut:
     """Record an executed SC Agreement or Meter Service Agreement with its document."""
