@@ -61,8 +61,11 @@ def _findings(operation: APIOperation, mode: GenerationMode,
                          derandomize=True, phases=[hypothesis.Phase.generate],
                          suppress_health_check=list(hypothesis.HealthCheck))
     def answers_as_documented(case: schemathesis.Case, person: str) -> None:
+        headers = credentials[person]
+        if mode is GenerationMode.NEGATIVE and "Authorization" in (case.headers or {}):
+            headers = {}  # The generated, perhaps malformed, credential is what is tested.
         try:
-            case.call_and_validate(headers=credentials[person])
+            case.call_and_validate(headers=headers)
         except (Exception, BaseExceptionGroup) as error:
             error.add_note(f"as {person}: {case.as_curl_command()}")
             raise
