@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from tests.conftest import BACKENDS, POSTGRES_ADMIN_URL, fresh_postgres_database
+from tests.databases import BACKENDS, drop_postgres_database, fresh_postgres_database
 
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters
@@ -46,25 +44,9 @@ class SeededMarket:
     """Bearer secrets by the roles of :data:`ROLE_EMAILS`."""
 
 
-def _database_name(suffix: str) -> str:
+def database_name(suffix: str) -> str:
+    """A database name of its own for this test worker."""
     return f"gridmarket_system_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}{suffix}"
-
-
-def _admin(statement: str) -> None:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
-def database_url(name: str) -> str:
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -72,7 +54,7 @@ def seeded_market() -> Iterator[SeededMarket]:
     """The RTS-GMLC Master File, the demo cast with credit, bid bodies and API tokens."""
     if "postgresql" not in BACKENDS:
         pytest.skip("system tests run on PostgreSQL (GRIDMARKET_TEST_BACKENDS excludes it)")
-    name = _database_name("")
+    name = database_name("")
     url = fresh_postgres_database(name)
     market = prepare_bid_market(url, TRADE_DATE)
     engine = make_engine(url)
@@ -83,16 +65,14 @@ def seeded_market() -> Iterator[SeededMarket]:
     finally:
         engine.dispose()
     yield SeededMarket(name, market, {role: secrets[email] for role, email in ROLE_EMAILS.items()})
-    drop_database(name)
+    drop_postgres_database(name)
 
 
 @contextmanager
 def market_copy(seeded: SeededMarket, suffix: str) -> Iterator[str]:
     """A copy of the seeded market's database for one test (module); its URL."""
-    name = _database_name(suffix)
-    drop_database(name)
-    _admin(f'CREATE DATABASE "{name}" TEMPLATE "{seeded.database}"')
+    name = database_name(suffix)
     try:
-        yield database_url(name)
+        yield fresh_postgres_database(name, template=seeded.database)
     finally:
-        drop_database(name)
+        drop_postgres_database(name)

@@ -10,6 +10,7 @@ says of the operation (status code, content type, body, headers).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import hypothesis
@@ -22,7 +23,7 @@ from tests.system.conftest import ROLE_EMAILS, SeededMarket, market_copy
 
 from gridmarket.api.app import create_app
 from gridmarket.clock import FixedClock
-from gridmarket.config import AccessRules, MarketParameters, Settings
+from gridmarket.config import MarketParameters, Settings
 
 pytestmark = pytest.mark.system
 
@@ -31,13 +32,16 @@ PEOPLE = [*ROLE_EMAILS, "nobody"]
 CONFIG = schemathesis.Config.from_dict({"checks": {"positive_data_acceptance": {
     # A request the schema allows may still break a market rule: 422 says which and where.
     "expected-statuses": ["2xx", "401", "403", "404", "409", "422", "429"]}}})
-FAST_HASHING = AccessRules(password_time_cost=1, password_memory_kib=64, password_parallelism=1)
+SECONDS = 300
+"""Past this the remaining operations are left out and the test fails."""
 
 
 @pytest.fixture(scope="module")
-def api(seeded_market: SeededMarket) -> Iterator[schemathesis.BaseSchema]:
+def api(seeded_market: SeededMarket, access_parameters: MarketParameters
+        ) -> Iterator[schemathesis.BaseSchema]:
+    """The application in process on a copy of the seeded market (cheap password hashing)."""
     with market_copy(seeded_market, "_schema") as url:
-        settings = Settings(database_url=url, market=MarketParameters(access=FAST_HASHING))
+        settings = Settings(database_url=url, market=access_parameters)
         app = create_app(settings)
         app.state.clock = FixedClock(seeded_market.market.clock)
         yield schemathesis.openapi.from_asgi("/api/v1/openapi.json", app, config=CONFIG)
@@ -93,8 +97,11 @@ def test_every_operation_answers_as_its_schema_says(
     api: schemathesis.BaseSchema, credentials: dict[str, dict[str, str]]
 ) -> None:
     findings = []
+    deadline = time.monotonic() + SECONDS
     for result in api.get_all_operations():
         operation = result.ok()
+        assert time.monotonic() < deadline, f"not done within {SECONDS} s; found so far: " \
+            + "\n\n".join(findings)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             finding = _findings(operation, mode, credentials)
             if finding:

@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, fresh_postgres_database
-from tests.system.conftest import TRADE_DATE, drop_database
+from tests.databases import BACKENDS, drop_postgres_database, fresh_postgres_database
+from tests.system.conftest import TRADE_DATE, database_name
 
 from gridmarket.access.audit import verify_audit_chain
 from gridmarket.db.engine import make_engine
@@ -46,17 +46,12 @@ STATEMENT_FIELDS = ("account", "account_kind", "trade_date", "kind", "version", 
                     "is_disputable", "dispute_deadline")
 
 
-def _database_names() -> tuple[str, str]:
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    return f"gridmarket_system_{worker}_day", f"gridmarket_system_{worker}_restored"
-
-
 @pytest.fixture(scope="module")
 def market_day() -> Iterator[str]:
     """A PostgreSQL database holding the demo market day, settled; its URL."""
     if "postgresql" not in BACKENDS:
         pytest.skip("system tests run on PostgreSQL (GRIDMARKET_TEST_BACKENDS excludes it)")
-    name, _restored = _database_names()
+    name = database_name("_day")
     url = fresh_postgres_database(name)
     day = subprocess.run(
         [sys.executable, "-m", "gridmarket.cli.main", "demo", "--date", TRADE_DATE.isoformat(),
@@ -66,7 +61,7 @@ def market_day() -> Iterator[str]:
     assert day.returncode == 0, day.stdout[-3000:] + day.stderr[-3000:]
     assert "all accounts together: $0.00" in day.stdout
     yield url
-    drop_database(name)
+    drop_postgres_database(name)
 
 
 def postgres_tool(name: str, url: str) -> str:
@@ -123,7 +118,7 @@ def test_a_restored_backup_holds_every_statement_to_the_cent(market_day: str,
     backup = tmp_path / "gridmarket.dump"
     subprocess.run([postgres_tool("pg_dump", market_day), "--format=custom",
                     f"--file={backup}", libpq_url(market_day)], check=True, timeout=300)
-    _day, restored_name = _database_names()
+    restored_name = database_name("_restored")
     restored = fresh_postgres_database(restored_name)
     try:
         subprocess.run([postgres_tool("pg_restore", market_day), "--no-owner", "--exit-on-error",
@@ -139,7 +134,7 @@ def test_a_restored_backup_holds_every_statement_to_the_cent(market_day: str,
             original_engine.dispose()
             restored_engine.dispose()
     finally:
-        drop_database(restored_name)
+        drop_postgres_database(restored_name)
 
     assert len(before) >= 10, "the demo day has a statement per SC and ISO account"
     assert after == before

@@ -186,21 +186,10 @@ class RunningServer:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def workers(self) -> set[int]:
-        """The worker processes of ``gridmarket serve --workers N`` (spawned children).
-
-        Read from Linux ``/proc``, not multiprocessing's resource tracker.
-        """
-        workers = set()
-        for pid in _children(self.process.pid):
-            with suppress(OSError):
-                if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes():
-                    workers.add(pid)
-        return workers
-
     def listening_workers(self) -> set[int]:
-        """The workers accepting connections: each binds its own socket once it can serve."""
-        return listening_pids(self.port, self.workers())
+        """The worker processes accepting connections (each binds its socket once it can
+        serve), read from Linux ``/proc``: the server's descendants listening on its port."""
+        return listening_pids(self.port, _descendants(self.process.pid))
 
 
 def serve_arguments(workers: int) -> list[str]:
@@ -291,14 +280,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _children(pid: int) -> set[int]:
-    children: set[int] = set()
+def _descendants(pid: int) -> set[int]:
+    """The processes started by ``pid``, and by them, and so on."""
+    found: set[int] = set()
     with suppress(OSError):
         for task in os.listdir(f"/proc/{pid}/task"):
             with suppress(OSError):
-                children.update(int(child) for child in
-                                Path(f"/proc/{pid}/task/{task}/children").read_text().split())
-    return children
+                for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+                    found |= {int(child)} | _descendants(int(child))
+    return found
 
 
 def listening_pids(port: int, pids: set[int]) -> set[int]:
