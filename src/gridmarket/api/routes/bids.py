@@ -34,7 +34,6 @@ from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
 from gridmarket.bidding import close, views
 from gridmarket.bidding.cancellation import cancel_bid
@@ -44,6 +43,7 @@ from gridmarket.bidding.receipt import body_digest, parse_bid_file
 from gridmarket.bidding.schema import BidSet, MarketType
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])

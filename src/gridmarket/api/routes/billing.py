@@ -20,8 +20,8 @@ from pydantic import BaseModel
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
+from gridmarket.dates import IsoDate
 from gridmarket.participants.models import Document
 from gridmarket.resources.uploads import UploadedFile
 from gridmarket.settlement import billing_credit as _billing_credit  # noqa: F401 - registers
@@ -79,7 +79,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class InvoiceRunIn(BaseModel):
-    invoice_date: date
+    invoice_date: IsoDate
 
 
 class InvoiceRunOut(BaseModel):
@@ -89,7 +89,7 @@ class InvoiceRunOut(BaseModel):
 
 
 class PenaltyRunIn(BaseModel):
-    day: date
+    day: IsoDate
 
 
 class AccrualOut(BaseModel):

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from gridmarket.api.deps import ParametersDep
-from gridmarket.api.params import IsoDate
 from gridmarket.calendar import MarketCalendar
+from gridmarket.dates import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["calendar"])
 

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, CurrentPrincipal
 from gridmarket.credit import daily, financial_security, overview, profiles
 from gridmarket.credit.financial_security import SecurityForm
@@ -31,6 +30,7 @@ from gridmarket.credit.money import CENT
 from gridmarket.credit.overview import CreditOverview, HeldSecurity, MonitorRow
 from gridmarket.credit.profiles import CreditProfileForm
 from gridmarket.credit.reference_prices import ReferencePrice
+from gridmarket.dates import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["credit"])
 

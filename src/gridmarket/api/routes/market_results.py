@@ -17,9 +17,9 @@ from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep, SettingsDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
 from gridmarket.bidding import close
+from gridmarket.dates import IsoDate
 from gridmarket.markets import results
 from gridmarket.markets.run_models import MarketKind, MarketRun
 from gridmarket.markets.runs import rerun_market_run, run_day_ahead, run_real_time
@@ -167,7 +167,7 @@ def rerun(run_id: int, session: SessionDep, principal: Operator, settings: Setti
 
 class RunRequest(BaseModel):
     market: Literal["DAM", "FMM", "RTD"]
-    trade_date: date
+    trade_date: IsoDate
 
 
 @router.post("/market-runs", response_model=RunOut, status_code=201)

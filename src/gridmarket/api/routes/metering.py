@@ -29,10 +29,10 @@ from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput
 from gridmarket.metering import queries
 from gridmarket.metering.sqmd import SqmdSubmission, submission_view, submit_sqmd

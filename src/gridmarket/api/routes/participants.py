@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, CurrentPrincipal
 from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.errors import NotFound
 from gridmarket.participants import (
     applications,
@@ -140,12 +140,12 @@ class CoordinatorOut(BaseModel):
 
 
 class MaterialChangeIn(BaseModel):
-    change_date: date
+    change_date: IsoDate
     description: str
 
 
 class AccountChangeIn(BaseModel):
-    effective_date: date
+    effective_date: IsoDate
     description: str
 
 

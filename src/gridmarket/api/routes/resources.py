@@ -19,9 +19,9 @@ from sqlalchemy import select
 from gridmarket.access.policy import Action, authorize
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
 from gridmarket.calendar import MarketCalendar
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput
 from gridmarket.participants import loss_eligibility
 from gridmarket.participants.loss_eligibility_models import (
@@ -60,7 +60,7 @@ class TransferIn(BaseModel):
     resource_ids: list[str] = Field(min_length=1)
     from_scid: str
     to_scid: str
-    effective_date: date | None = None
+    effective_date: IsoDate | None = None
     """Omit for a move between two SCIDs of one SC: its date is fixed."""
     resource_owner: str
     signatory_name: str
@@ -109,7 +109,7 @@ class AssignmentOut(BaseModel):
 
 class ResourceUpdateIn(BaseModel):
     changes: dict[str, Any] = Field(min_length=1)
-    effective_from: date
+    effective_from: IsoDate
     reason: str
 
 
@@ -160,8 +160,8 @@ class LossEligibilityOut(BaseModel):
 
 
 class ApprovalWindowIn(BaseModel):
-    effective_on: date
-    expires_on: date
+    effective_on: IsoDate
+    expires_on: IsoDate
 
 
 class EligibleOut(BaseModel):

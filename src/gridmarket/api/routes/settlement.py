@@ -18,8 +18,8 @@ from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
-from gridmarket.api.params import IsoDate
 from gridmarket.api.security import ClockDep, require
+from gridmarket.dates import IsoDate
 from gridmarket.settlement import statements, views
 from gridmarket.settlement.models import SettlementRun, SettlementStatement
 from gridmarket.settlement.service import run_settlement
