@@ -39,29 +39,31 @@ import argparse
 import json
 import os
 import platform
-import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from datetime import date
 from pathlib import Path
 from typing import Any
+
+from gridmarket.demo.load import (
+    SEGMENTS,
+    all_listening,
+    answers,
+    prepare_bid_market,
+    running_server,
+    serve_arguments,
+)
 
 TRADE_DATE = date(2020, 7, 15)
 TARGET_BIDS_PER_SECOND = 500.0
 TARGET_P99_MS = 200.0
 MAX_ERROR_SHARE = 0.001
-SEGMENTS = 10
 QUOTED_PEER = (
     "bare FastAPI + psycopg, 2 workers, validate and store: near 600 bids/s "
     "(p99 116 ms at 32 connections); validating raw bytes and storing the JSON "
@@ -273,8 +275,7 @@ class ServerCommand:
         """``gridmarket serve``, as production runs it (unless ``--stock-uvicorn``)."""
         if self.stock:
             return self.of("gridmarket.api.app:create_app", factory=True)
-        return ["-m", "gridmarket.cli.main", "serve", "--host", "127.0.0.1", "--port", "{port}",
-                "--workers", str(self.workers), "--no-access-log"]
+        return serve_arguments(self.workers)
 
 
 @dataclass
@@ -374,94 +375,14 @@ def _run(options: argparse.Namespace, wrk: str) -> int:
 
 def _prepare(url: str, revision: str) -> tuple[list[tuple[str, str]], str]:
     """Migrate and seed the database; the (token, body) lines and the server clock."""
-    from sqlalchemy import select
-
-    from gridmarket.access.models import Person
-    from gridmarket.access.tokens import create_api_token
-    from gridmarket.calendar import MarketCalendar
-    from gridmarket.clock import FixedClock
-    from gridmarket.config import MarketParameters, get_settings
-    from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
-    from gridmarket.db.migrate import upgrade
-    from gridmarket.demo.credit import seed_demo_credit
-    from gridmarket.demo.scenario import DEMO_COORDINATORS, seed_demo_participants
-    from gridmarket.participants.models import Scid
-    from gridmarket.resources.certifications import certify_demo_resources
-    from gridmarket.resources.models import Resource, ResourceAssignment
-    from gridmarket.resources.rts_import import import_rts_gmlc
-
-    parameters = MarketParameters()
-    calendar = MarketCalendar(parameters)
-    clock = FixedClock(calendar.dam_close(TRADE_DATE) - timedelta(hours=2))
-    certified_on = calendar.add_business_days(TRADE_DATE, -30)
-    upgrade(url, revision)
-    engine = make_engine(url)
-    lines: list[tuple[str, str]] = []
-    with unit_of_work(make_session_factory(engine)) as session:
-        import_rts_gmlc(session, get_settings().rts_gmlc_dir, parameters)
-        seed_demo_participants(session, certified_on)
-        certify_demo_resources(session, certified_on)
-        seed_demo_credit(session, certified_on, parameters)
-        for spec in DEMO_COORDINATORS:
-            resources = session.scalars(
-                select(Resource)
-                .join(ResourceAssignment, ResourceAssignment.resource_pk == Resource.id)
-                .join(Scid, Scid.id == ResourceAssignment.scid_id)
-                .where(Scid.code == spec.scid)
-                .order_by(Resource.resource_id)
-            ).all()
-            bodies = [_bid_set(spec.scid, r) for r in resources]
-            bodies = [b for b in bodies if b is not None]
-            if not bodies:
-                continue  # The virtual trader has no resources.
-            trader = session.scalar(
-                select(Person).where(Person.email == f"trader@{spec.slug}.example"))
-            assert trader is not None
-            token = create_api_token(session, trader.id, name="bid intake benchmark",
-                                     lifetime_days=365, rules=parameters.access, clock=clock,
-                                     actor=None).secret
-            lines.extend((token, body) for body in bodies)
-    engine.dispose()
-    # Interleave the SCs so consecutive requests come from different traders.
-    random.Random(2020).shuffle(lines)
-    return lines, clock.now().isoformat()
-
-
-def _bid_set(scid: str, resource: Any) -> str | None:
-    """One energy bid set for ``resource``: 24 hours of 10 segments, priced from its costs."""
-    from gridmarket.resources.models import ResourceType
-
-    demand = resource.resource_type in {ResourceType.LOAD, ResourceType.EXPORT_TIE}
-    start = Decimal(0) if demand else resource.p_min_mw
-    width = resource.p_max_mw - start
-    if width < SEGMENTS * Decimal("0.1"):
-        return None
-    costs = sorted(resource.cost_segments, key=lambda s: s.sequence)
-    hours = []
-    for hour in range(1, 25):
-        scale = Decimal(1) + Decimal(hour % 7) / 100  # Hour by hour a little different.
-        segments = []
-        previous = Decimal("-Infinity") if not demand else Decimal("Infinity")
-        for step in range(1, SEGMENTS + 1):
-            mw = (start + width * step / SEGMENTS).quantize(Decimal("0.1"), ROUND_HALF_UP)
-            if demand:
-                price = min(previous, Decimal(900) - 60 * step)
-            else:
-                cost = next((c.price_usd_per_mwh for c in costs if mw <= c.mw_to),
-                            costs[-1].price_usd_per_mwh if costs else Decimal(0))
-                price = max(previous, (cost * scale + step).quantize(Decimal("0.01")))
-            previous = price
-            segments.append({"mw": float(mw), "price": float(price)})
-        hours.append({"hour": hour, "segments": segments})
-    body = {"scid": scid, "market": "DAM", "trade_date": TRADE_DATE.isoformat(),
-            "bids": [{"kind": "ENERGY", "resource": resource.resource_id, "hours": hours}]}
-    return json.dumps(body, separators=(",", ":"))
+    market = prepare_bid_market(url, TRADE_DATE, revision=revision)
+    return [(r.token, r.body) for r in market.requests], market.clock.isoformat()
 
 
 def _measure(name: str, command: list[str], env: dict[str, str], options: argparse.Namespace,
              wrk: str, lua: Path, requests_file: Path, count: Any) -> list[RunResult]:
     results = []
-    with _server(command, env) as port:
+    with _server(command, env, options.workers) as port:
         url = f"http://127.0.0.1:{port}"
         for connections in options.connections:
             _wrk(wrk, url, lua, requests_file, connections, options.warmup)
@@ -502,50 +423,11 @@ def _wrk(wrk: str, url: str, lua: Path, requests_file: Path, connections: int,
 
 
 @contextmanager
-def _server(command: list[str], env: dict[str, str]) -> Iterator[int]:
-    port = _free_port()
-    log = tempfile.TemporaryFile()  # noqa: SIM115 - the server's output, shown on failure
-    process = subprocess.Popen(
-        [sys.executable, *(part.replace("{port}", str(port)) for part in command)],
-        env={**os.environ, **env}, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait_until_up(port, process)
-        yield port
-    except BaseException:
-        log.seek(0)
-        print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
-        raise
-    finally:
-        log.close()
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-
-
-def _wait_until_up(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/bids", timeout=2)
-        except urllib.error.HTTPError:
-            time.sleep(1.0)  # Answering: give the other worker a moment too.
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the server did not start within 60 s")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _server(command: list[str], env: dict[str, str], workers: int) -> Iterator[int]:
+    # Every worker listening and answering (the peer has no /healthz: any answer will do).
+    ready = all_listening(workers, lambda base_url: answers(base_url, "/api/v1/bids"))
+    with running_server(command, env, ready) as server:
+        yield server.port
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """Shared fixtures: every database test runs on SQLite and on PostgreSQL.
 
 PostgreSQL must be reachable (``GRIDMARKET_TEST_POSTGRES_URL``, default the
-local server's ``test`` database); if it is not, the tests fail rather than
-skip. ``GRIDMARKET_TEST_BACKENDS=sqlite`` narrows a local run to SQLite.
+local server's ``test`` database; see ``tests/databases.py``); if it is not,
+the tests fail rather than skip. ``GRIDMARKET_TEST_BACKENDS=sqlite`` narrows a
+local run to SQLite.
 """
 
 from __future__ import annotations
@@ -12,19 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from tests.databases import BACKENDS, fresh_postgres_database
 
 from gridmarket.config import MarketParameters, get_settings
 from gridmarket.db.engine import make_engine, make_session_factory, unit_of_work
 from gridmarket.db.migrate import upgrade
 from gridmarket.resources.rts_import import import_rts_gmlc
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "GRIDMARKET_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-)
-BACKENDS = os.environ.get("GRIDMARKET_TEST_BACKENDS", "sqlite,postgresql").split(",")
 
 _skipped_reports: list[str] = []
 
@@ -43,23 +39,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-def _fresh_postgres_database(name: str) -> str:
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({error}). Start it or set "
-            "GRIDMARKET_TEST_BACKENDS=sqlite for a SQLite-only run.",
-            pytrace=False,
-        )
-    finally:
-        admin.dispose()
-    return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return get_settings().data_dir
@@ -72,7 +51,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'gridmarket.sqlite'}"
     elif request.param == "postgresql":
-        url = _fresh_postgres_database(f"gridmarket_test_{worker}")
+        url = fresh_postgres_database(f"gridmarket_test_{worker}")
     else:
         raise ValueError(f"unknown backend {request.param!r} in GRIDMARKET_TEST_BACKENDS")
     upgrade(url)
@@ -85,7 +64,7 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.sqlite'}"
-    return _fresh_postgres_database(f"gridmarket_empty_{worker}")
+    return fresh_postgres_database(f"gridmarket_empty_{worker}")
 
 
 @pytest.fixture(scope="session")

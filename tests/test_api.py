@@ -69,6 +69,32 @@ def test_calendar_refuses_a_malformed_date_with_a_clear_error(client: TestClient
     assert response.json()["detail"][0]["loc"] == ["path", "trade_date"]
 
 
+def test_a_date_written_as_a_number_is_refused_not_read_as_a_timestamp(
+    client: TestClient,
+) -> None:
+    # Read as a Unix timestamp, 20200715 would be 1970-08-23.
+    response = client.get("/api/v1/calendar/20200715")
+    assert response.status_code == 422
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["path", "trade_date"]
+    assert "write it YYYY-MM-DD" in problem["msg"]
+
+
+def test_openapi_documents_the_error_answers_and_how_to_authenticate(
+    client: TestClient,
+) -> None:
+    schema = client.get("/api/v1/openapi.json").json()
+    assert set(schema["components"]["securitySchemes"]) == {"APIToken", "SessionCookie"}
+    bids = schema["paths"]["/api/v1/bids"]["post"]
+    assert bids["security"] == [{"APIToken": []}, {"SessionCookie": []}]
+    assert {"400", "401", "403", "404", "409", "422"} <= set(bids["responses"])
+    invalid = bids["responses"]["422"]["content"]["application/json"]["schema"]
+    assert invalid == {"anyOf": [{"$ref": "#/components/schemas/ErrorOut"},
+                                 {"$ref": "#/components/schemas/HTTPValidationError"}]}
+    calendar = schema["paths"]["/api/v1/calendar/{trade_date}"]["get"]
+    assert "security" not in calendar and "401" not in calendar["responses"]
+
+
 @pytest.fixture
 def iso_headers(
     engine: Engine, access_world_factory: Callable[[Session], AccessWorld]
@@ -98,3 +124,14 @@ def test_page_size_above_the_download_limit_is_refused(
     response = client.get("/api/v1/resources", params={"limit": 200_001}, headers=iso_headers)
     assert response.status_code == 422
     assert "download limit" in response.json()["detail"]
+
+
+def test_an_id_the_database_cannot_hold_is_bad_input_not_a_server_error(
+    client: TestClient, iso_headers: dict[str, str], database_url: str
+) -> None:
+    response = client.get(f"/api/v1/transfers/{2**40}", headers=iso_headers)
+    if database_url.startswith("postgresql"):  # Its ids are 32-bit integers.
+        assert response.status_code == 422
+        assert response.json()["detail"].startswith("a value does not fit its field")
+    else:  # SQLite's hold 64 bits: there is simply no such transfer.
+        assert response.status_code == 404

@@ -468,6 +468,16 @@ def test_only_the_operator_starts_a_market_run_and_real_time_needs_a_dam(
     assert refused.status_code == 409 and "no published DAM" in refused.json()["detail"]
 
 
+def test_a_dam_run_for_a_day_without_forecasts_fails_with_the_reason(
+    client: TestClient, world: BidWorld
+) -> None:
+    body = {"market": "DAM", "trade_date": "2031-07-15"}
+    run = client.post("/api/v1/market-runs", json=body, headers=world.operator)
+    assert run.status_code == 201, run.text
+    assert run.json()["status"] == "FAILED"
+    assert "outside the RTS-GMLC data" in run.json()["failure_reason"]
+
+
 def test_a_bid_of_an_sc_suspended_before_close_is_invalid_at_close(
     client: TestClient, world: BidWorld, clock: FixedClock, engine: Engine
 ) -> None:

@@ -7,6 +7,7 @@ the example in docs/bid-formats.md, and speed on a full-size bid set.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -25,6 +26,7 @@ from gridmarket.bidding.formats import (
     render_csv,
     render_xml,
 )
+from gridmarket.bidding.receipt import parse_bid_file
 from gridmarket.bidding.schema import (
     AncillaryProduct,
     BidSet,
@@ -820,3 +822,16 @@ def test_a_full_day_of_ten_segment_bids_for_150_resources_round_trips(
     bid_set = _full_day_energy_bid_set()
     data = render(bid_set)
     assert parse(data) == bid_set
+
+
+@pytest.mark.parametrize("written", ["20200715", "0", "15/07/2020"])
+def test_a_trade_date_not_written_yyyy_mm_dd_is_a_problem_not_a_timestamp(written: str) -> None:
+    # As a JSON number or a string of digits, pydantic alone reads a Unix timestamp.
+    for value in (written, int(written)) if written.isdigit() else (written,):
+        body = json.dumps({"scid": "DTGA", "market": "DAM", "trade_date": value, "bids": [
+            {"kind": "ENERGY", "resource": "GEN 1",
+             "hours": [{"hour": 1, "segments": [{"mw": 10, "price": 20}]}]}]})
+        with pytest.raises(BidFileError) as refused:
+            parse_bid_file(body.encode(), "json")
+        assert [p.where for p in refused.value.problems] == ["trade_date"]
+        assert "write it YYYY-MM-DD" in refused.value.problems[0].message

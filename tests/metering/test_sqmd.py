@@ -266,3 +266,14 @@ def test_interval_end_in_pacific_time_is_accepted(db_session: Session, mw: Meter
     assert result.rejected == []
     assert values_of(db_session, mw.gen.resource_id)[0].interval_start_utc == datetime(
         2020, 5, 12, 7, tzinfo=UTC)
+
+
+def test_a_file_not_readable_as_csv_is_refused_with_its_line() -> None:
+    header = ("SCID,RESOURCE_ID,RESOURCE_TYPE,MEASUREMENT_TYPE,UNIT,INTERVAL_MINUTES,"
+              "INTERVAL_END_UTC,VALUE")
+    row = "MPPA,LOAD_AREA1,LOAD,LOAD,MWh,60,2020-07-15T08:00:00Z,1"
+    with pytest.raises(InvalidInput, match=r"line 3 is not readable as CSV"):
+        parse_sqmd_csv(f'{header}\n{row}\nMPPA,"LOAD\n'.encode())
+    # A lone carriage return ends a line, as in files from older systems: no crash.
+    records, lines = parse_sqmd_csv(f"{header}\r{row}\r{row}\r".encode())
+    assert lines == [2, 3] and records[1]["value"] == "1"

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from gridmarket import __version__
+from gridmarket.api.error_responses import document_errors
 from gridmarket.api.errors import install_domain_errors
 from gridmarket.api.request_limit import RequestLimit, pool_capacity
 from gridmarket.api.routes import access, calendar, health, master_file, parameters, participants
@@ -71,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(billing_routes.router)
     app.include_router(oasis_routes.router)
     app.include_router(metering_routes.router)
-    _extend_openapi(app, bid_routes.add_bid_set_schema)
+    _extend_openapi(app, bid_routes.add_bid_set_schema, document_errors)
     install_domain_errors(app)
     install_security(app)
     install_web(app)  # After the API's error handlers: the pages wrap them.
@@ -79,13 +80,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def _extend_openapi(app: FastAPI, extend: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
-    """Let a router add schemas FastAPI cannot infer (a body read raw, e.g. bid sets)."""
+def _extend_openapi(app: FastAPI, *extensions: Callable[[dict[str, Any]], dict[str, Any]]
+                    ) -> None:
+    """Add what FastAPI cannot infer: a body read raw (bid sets), the error answers."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = extend(generate())
+            schema = generate()
+            for extend in extensions:
+                schema = extend(schema)
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

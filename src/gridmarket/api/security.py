@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Request, Security
 from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 
 from gridmarket.access.audit import record_refusal
@@ -81,8 +82,23 @@ def _presented_credential(request: Request) -> tuple[str, TokenKind] | None:
     return None
 
 
-def current_principal(request: Request, session: SessionDep, clock: ClockDep) -> Principal:
+BEARER_TOKEN = HTTPBearer(auto_error=False, scheme_name="APIToken",
+                          description="An API token: 'Authorization: Bearer gmk_...'")
+SESSION_COOKIE_SCHEME = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
+                                     scheme_name="SessionCookie",
+                                     description="The session of POST /api/v1/auth/login")
+
+
+def current_principal(
+    request: Request, session: SessionDep, clock: ClockDep,
+    _token: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER_TOKEN)] = None,
+    _cookie: Annotated[str | None, Security(SESSION_COOKIE_SCHEME)] = None,
+) -> Principal:
     """The person behind the request's API token or session cookie; 401 if none is valid.
+
+    ``_token`` and ``_cookie`` only put the two ways to authenticate in the OpenAPI
+    schema; the credential is read from the request, so a malformed one is refused
+    with a message saying what is wrong.
 
     Example::
 

@@ -24,11 +24,12 @@ Example::
 from __future__ import annotations
 
 import enum
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gridmarket.dates import IsoDate
 
 MAX_HOUR = 25
 # Sanity limits on receipt; the rulebook limits (e.g. 10 segments) are content checks.
@@ -208,7 +209,7 @@ class BidSet(_Strict):
 
     scid: Annotated[str, Field(min_length=1, max_length=8)]
     market: MarketType
-    trade_date: date
+    trade_date: IsoDate
     bids: Annotated[list[Bid], Field(min_length=1, max_length=MAX_BIDS_PER_SET)]
 
 

@@ -39,6 +39,7 @@ from gridmarket.credit.limits import aggregate_credit_limit
 from gridmarket.credit.models import EalTrigger, FinancialSecurity, SecurityKind
 from gridmarket.credit.money import require_cents, usd
 from gridmarket.credit.visibility import credit_coordinator
+from gridmarket.dates import IsoDate
 from gridmarket.errors import Conflict, InvalidInput, NotFound
 
 
@@ -52,9 +53,9 @@ class SecurityForm(BaseModel):
     instrument_reference: str = Field(min_length=1, max_length=100)
     """The LC number or the deposit's bank reference."""
     issuer: str | None = Field(default=None, max_length=200)
-    effective_on: date | None = None
+    effective_on: IsoDate | None = None
     """First day it counts; today when not given."""
-    expires_on: date | None = None
+    expires_on: IsoDate | None = None
 
 
 def post_financial_security(

@@ -17,7 +17,6 @@ Example::
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,6 +35,7 @@ from gridmarket.credit.models import AffiliateGroup, CreditProfile, EalTrigger
 from gridmarket.credit.money import require_cents
 from gridmarket.credit.unsecured import normalise_rating
 from gridmarket.credit.visibility import credit_coordinator
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput
 
 
@@ -48,12 +48,12 @@ class CreditProfileForm(BaseModel):
     """May be negative; a negative figure gives no unsecured credit."""
     total_assets_usd: Decimal
     rating: str | None = None
-    financials_as_of: date
+    financials_as_of: IsoDate
     affiliate_group: str | None = Field(default=None, max_length=200)
     guarantor_name: str | None = Field(default=None, max_length=200)
     guarantor_tangible_net_worth_usd: Decimal | None = None
     guarantor_rating: str | None = None
-    guarantee_expires_on: date | None = None
+    guarantee_expires_on: IsoDate | None = None
 
 
 def set_credit_profile(

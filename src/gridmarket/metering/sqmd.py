@@ -42,6 +42,7 @@ from gridmarket.access.principal import Principal
 from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput, NotFound
 from gridmarket.metering.models import Measurement, MeterDataSubmission, MeterSource
 from gridmarket.metering.split import five_minute_starts, has_at_most_six_places, split_evenly
@@ -101,7 +102,7 @@ class SqmdSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scid: str
-    trade_date: date
+    trade_date: IsoDate
     records: list[dict[str, Any]]
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -63,11 +64,12 @@ def parse_sqmd_csv(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise InvalidInput("the file is not UTF-8 text", field="file") from error
-    reader = csv.reader(io.StringIO(text))
+    # newline="": a CR inside a quoted cell is data, and a stray one is the reader's to judge.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     records: list[dict[str, Any]] = []
     lines: list[int] = []
-    for cells in reader:
+    for cells in _cells(reader):
         line = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
@@ -84,6 +86,15 @@ def parse_sqmd_csv(data: bytes) -> tuple[list[dict[str, Any]], list[int]]:
     if header is None:
         raise InvalidInput("the file is empty: it needs a header line and records", field="file")
     return records, lines
+
+
+def _cells(reader: Any) -> Iterator[list[str]]:
+    """The reader's records; a file that is not readable as CSV is refused with its line."""
+    try:
+        yield from reader
+    except csv.Error as error:
+        raise InvalidInput(f"line {reader.line_num or 1} is not readable as CSV: {error}",
+                           field="file") from error
 
 
 def _header(cells: list[str]) -> list[str]:

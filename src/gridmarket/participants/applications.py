@@ -24,6 +24,7 @@ from gridmarket.access.principal import Principal
 from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.errors import Conflict, InvalidInput, NotFound
 from gridmarket.participants.checklist import open_checklist
 from gridmarket.participants.lifecycle import transition
@@ -49,7 +50,7 @@ class ApplicationForm(BaseModel):
     postal_code: str = Field(min_length=1, max_length=20)
     country: str = Field(min_length=1, max_length=60)
     state_of_incorporation: str = Field(min_length=1, max_length=60)
-    proposed_start_date: date
+    proposed_start_date: IsoDate
     entity_type: EntityType
     uses_scheduling_agent: bool
     scheduling_agent_name: str | None = Field(default=None, max_length=200)

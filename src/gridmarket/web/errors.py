@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, Response
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +28,7 @@ from gridmarket.access.errors import AccessError, NotAuthenticated
 from gridmarket.access.models import TokenKind
 from gridmarket.access.principal import load_principal
 from gridmarket.access.tokens import resolve_token
+from gridmarket.api.errors import value_misfit_message
 from gridmarket.api.security import SESSION_COOKIE, get_clock
 from gridmarket.errors import DomainError
 from gridmarket.web.csrf import CsrfRefused
@@ -122,6 +124,10 @@ def _domain_page(request: Request, error: DomainError) -> Response:
     return error_page(request, error.http_status, _sentence(error.message))
 
 
+def _data_page(request: Request, error: DataError) -> Response:
+    return error_page(request, 422, _sentence(value_misfit_message(error)))
+
+
 def _http_page(request: Request, error: StarletteHTTPException) -> Response:
     message = {
         404: "There is no page at this address.",
@@ -170,6 +176,7 @@ def install_web_errors(app: FastAPI) -> None:
         AccessError, _for_pages(handlers[AccessError], _access_page(handlers[AccessError]))
     )
     app.add_exception_handler(DomainError, _for_pages(handlers[DomainError], _domain_page))
+    app.add_exception_handler(DataError, _for_pages(handlers[DataError], _data_page))
     app.add_exception_handler(
         StarletteHTTPException, _for_pages(handlers[StarletteHTTPException], _http_page)
     )

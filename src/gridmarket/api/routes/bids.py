@@ -49,6 +49,7 @@ from gridmarket.bidding.receipt import body_digest, parse_bid_file
 from gridmarket.bidding.schema import BidSet, MarketType, bid_location
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.db.retry import retry_conflicts
 from gridmarket.errors import InvalidInput
 
@@ -248,7 +249,7 @@ async def validate_bids(request: Request, principal: Bidder, session: SessionDep
 
 @router.get("/bids", response_model=list[views.BidView])
 def list_bids(
-    principal: Viewer, session: SessionDep, scid: str, trade_date: date,
+    principal: Viewer, session: SessionDep, scid: str, trade_date: IsoDate,
     market: MarketType | None = None,
     bid_status: Annotated[BidStatus | None, Query(alias="status")] = None,
 ) -> list[views.BidView]:
@@ -274,7 +275,7 @@ def cancel(bid_id: int, principal: Bidder, session: SessionDep, parameters: Para
 
 
 @router.post("/markets/DAM/{trade_date}/close", response_model=CloseOut)
-def close_day_ahead(trade_date: date, principal: Operator, session: SessionDep,
+def close_day_ahead(trade_date: IsoDate, principal: Operator, session: SessionDep,
                     parameters: ParametersDep, clock: ClockDep) -> CloseOut:
     """Close the day-ahead market: final validation, generated bids, segment fees."""
     report = close.close_day_ahead(session, trade_date, parameters=parameters, clock=clock)

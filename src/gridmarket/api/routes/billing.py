@@ -21,6 +21,7 @@ from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
+from gridmarket.dates import IsoDate
 from gridmarket.participants.models import Document
 from gridmarket.resources.uploads import UploadedFile
 from gridmarket.settlement import billing_credit as _billing_credit  # noqa: F401 - registers
@@ -78,7 +79,7 @@ class InvoiceDetailOut(InvoiceOut):
 
 
 class InvoiceRunIn(BaseModel):
-    invoice_date: date
+    invoice_date: IsoDate
 
 
 class InvoiceRunOut(BaseModel):
@@ -88,7 +89,7 @@ class InvoiceRunOut(BaseModel):
 
 
 class PenaltyRunIn(BaseModel):
-    day: date
+    day: IsoDate
 
 
 class AccrualOut(BaseModel):
@@ -264,7 +265,7 @@ async def submit_dispute(
     statement_id: Annotated[int, Form()], hours: Annotated[str, Form()],
     charge_code: Annotated[str, Form()], amount_claimed_usd: Annotated[Decimal, Form()],
     reason: Annotated[str, Form()], evidence: Annotated[UploadFile, File()],
-    trade_date: Annotated[date | None, Form()] = None,
+    trade_date: Annotated[IsoDate | None, Form()] = None,
 ) -> DisputeOut:
     """Dispute a recalculation statement of one's own SCID within 22 business days.
 

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from gridmarket.api.deps import ParametersDep
 from gridmarket.calendar import MarketCalendar
+from gridmarket.dates import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["calendar"])
 
@@ -45,7 +46,7 @@ class TradeDayOut(BaseModel):
 
 
 @router.get("/calendar/{trade_date}", response_model=TradeDayOut)
-def trade_day(trade_date: date, parameters: ParametersDep) -> TradeDayOut:
+def trade_day(trade_date: IsoDate, parameters: ParametersDep) -> TradeDayOut:
     """Hours (23, 24 or 25), day-ahead and real-time deadlines, and statement dates of T."""
     calendar = MarketCalendar(parameters)
     zone = calendar.timezone

@@ -30,6 +30,7 @@ from gridmarket.credit.money import CENT
 from gridmarket.credit.overview import CreditOverview, HeldSecurity, MonitorRow
 from gridmarket.credit.profiles import CreditProfileForm
 from gridmarket.credit.reference_prices import ReferencePrice
+from gridmarket.dates import IsoDate
 
 router = APIRouter(prefix="/api/v1", tags=["credit"])
 
@@ -399,7 +400,7 @@ def reference_price(
     parameters: ParametersDep,
     clock: ClockDep,
     location: str = Query(..., description="Pricing node or aggregated node name."),
-    as_of: date | None = Query(None, description="Trade date of the check; default today."),
+    as_of: IsoDate | None = Query(None, description="Trade date of the check; default today."),
 ) -> ReferencePriceOut:
     """The reference price a virtual bid at the location is checked with."""
     price = overview.location_reference_price(

@@ -19,6 +19,7 @@ from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep, SettingsDep
 from gridmarket.api.security import ClockDep, require
 from gridmarket.bidding import close
+from gridmarket.dates import IsoDate
 from gridmarket.markets import results
 from gridmarket.markets.run_models import MarketKind, MarketRun
 from gridmarket.markets.runs import rerun_market_run, run_day_ahead, run_real_time
@@ -115,7 +116,7 @@ def _details(run: MarketRun) -> RunOut:
 
 
 @router.get("/market-runs", response_model=list[RunSummaryOut])
-def list_market_runs(session: SessionDep, principal: Viewer, trade_date: date | None = None,
+def list_market_runs(session: SessionDep, principal: Viewer, trade_date: IsoDate | None = None,
                      market: MarketKind | None = None) -> list[RunSummaryOut]:
     """Market runs, newest first (SCs: the list; ISO staff: details per run)."""
     return [_summary(run) for run in results.list_runs(session, principal,
@@ -144,8 +145,9 @@ def get_dispatch(run_id: int, session: SessionDep, principal: Viewer,
             for row in results.visible_dispatch(session, principal, run_id, scid)]
 
 
-@router.get("/prices", response_model=PricesOut)
-def get_prices(session: SessionDep, trade_date: date, market: MarketKind = MarketKind.DAM,
+@router.get("/prices", response_model=PricesOut,
+            responses={404: {"description": "No published prices for that day (or node)"}})
+def get_prices(session: SessionDep, trade_date: IsoDate, market: MarketKind = MarketKind.DAM,
                node: str | None = None) -> PricesOut:
     """Published prices of a market and trade date (public, no login)."""
     run, rows = results.public_prices(session, market, trade_date, node)
@@ -165,7 +167,7 @@ def rerun(run_id: int, session: SessionDep, principal: Operator, settings: Setti
 
 class RunRequest(BaseModel):
     market: Literal["DAM", "FMM", "RTD"]
-    trade_date: date
+    trade_date: IsoDate
 
 
 @router.post("/market-runs", response_model=RunOut, status_code=201)
@@ -200,7 +202,7 @@ class HourCloseOut(BaseModel):
 
 
 @router.post("/markets/RTM/{trade_date}/hours/{hour}/close", response_model=HourCloseOut)
-def close_real_time_hour(trade_date: date, hour: Annotated[int, Path(ge=1, le=25)],
+def close_real_time_hour(trade_date: IsoDate, hour: Annotated[int, Path(ge=1, le=25)],
                          session: SessionDep, principal: Operator, parameters: ParametersDep,
                          clock: ClockDep) -> HourCloseOut:
     """Close real-time bidding for one hour: its pending RTM bids become clean or Invalid."""

@@ -20,7 +20,6 @@ Example::
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile, status
@@ -30,6 +29,7 @@ from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput
 from gridmarket.metering import queries
 from gridmarket.metering.sqmd import SqmdResult, SqmdSubmission, submission_view, submit_sqmd
@@ -69,7 +69,7 @@ def submit_meter_data(
 def upload_meter_data(
     principal: Submitter, session: SessionDep, parameters: ParametersDep, clock: ClockDep,
     file: Annotated[UploadFile, File()], scid: Annotated[str, Form()],
-    trade_date: Annotated[date, Form()],
+    trade_date: Annotated[IsoDate, Form()],
 ) -> dict[str, Any]:
     """Submit SQMD as a CSV file (layout: docs/metering.md), at most the upload limit."""
     data = file.file.read(parameters.access.upload_limit_bytes + 1)
@@ -80,7 +80,7 @@ def upload_meter_data(
 @router.get("/meter-data")
 def list_meter_data(
     principal: Viewer, session: SessionDep, parameters: ParametersDep, scid: str,
-    trade_date: date,
+    trade_date: IsoDate,
 ) -> dict[str, Any]:
     """An SCID's meter data of a trade date: submissions (versions) and current values."""
     view = queries.meter_data_of(session, principal, scid, trade_date, parameters)

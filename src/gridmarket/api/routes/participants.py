@@ -20,6 +20,7 @@ from gridmarket.api.security import ClockDep, CurrentPrincipal
 from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
+from gridmarket.dates import IsoDate
 from gridmarket.errors import NotFound
 from gridmarket.participants import (
     applications,
@@ -139,12 +140,12 @@ class CoordinatorOut(BaseModel):
 
 
 class MaterialChangeIn(BaseModel):
-    change_date: date
+    change_date: IsoDate
     description: str
 
 
 class AccountChangeIn(BaseModel):
-    effective_date: date
+    effective_date: IsoDate
     description: str
 
 
@@ -424,7 +425,7 @@ async def record_agreement(
     parameters: ParametersDep,
     clock: ClockDep,
     kind: Annotated[AgreementKind, Form()],
-    signed_on: Annotated[date, Form()],
+    signed_on: Annotated[IsoDate, Form()],
     file: Annotated[UploadFile, File()],
 ) -> ApplicationOut:
     """Record an executed SC Agreement or Meter Service Agreement with its document."""

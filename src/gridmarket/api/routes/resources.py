@@ -21,6 +21,7 @@ from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
 from gridmarket.calendar import MarketCalendar
+from gridmarket.dates import IsoDate
 from gridmarket.errors import InvalidInput
 from gridmarket.participants import loss_eligibility
 from gridmarket.participants.loss_eligibility_models import (
@@ -59,7 +60,7 @@ class TransferIn(BaseModel):
     resource_ids: list[str] = Field(min_length=1)
     from_scid: str
     to_scid: str
-    effective_date: date | None = None
+    effective_date: IsoDate | None = None
     """Omit for a move between two SCIDs of one SC: its date is fixed."""
     resource_owner: str
     signatory_name: str
@@ -108,7 +109,7 @@ class AssignmentOut(BaseModel):
 
 class ResourceUpdateIn(BaseModel):
     changes: dict[str, Any] = Field(min_length=1)
-    effective_from: date
+    effective_from: IsoDate
     reason: str
 
 
@@ -159,8 +160,8 @@ class LossEligibilityOut(BaseModel):
 
 
 class ApprovalWindowIn(BaseModel):
-    effective_on: date
-    expires_on: date
+    effective_on: IsoDate
+    expires_on: IsoDate
 
 
 class EligibleOut(BaseModel):
@@ -283,7 +284,7 @@ def apply_due_transfers(
     session: SessionDep,
     clock: ClockDep,
     calendar: CalendarDep,
-    today: date | None = None,
+    today: IsoDate | None = None,
 ) -> list[TransferOut]:
     """Switch the assignments of approved transfers whose effective date has come."""
     done = transfers.apply_due_transfers(
@@ -442,7 +443,7 @@ def resource_certifications(
     session: SessionDep,
     clock: ClockDep,
     calendar: CalendarDep,
-    on: date | None = None,
+    on: IsoDate | None = None,
 ) -> CertificationsOut:
     """A resource's certifications, what it needs, and what it lacks on a date."""
     resource = visible_resource(session, principal, resource_id, clock.now())
@@ -468,12 +469,12 @@ def resource_certifications(
 async def record_certification(
     resource_id: str,
     kind: Annotated[CertificationKind, Form()],
-    certified_on: Annotated[date, Form()],
+    certified_on: Annotated[IsoDate, Form()],
     principal: Certifier,
     session: SessionDep,
     clock: ClockDep,
     parameters: ParametersDep,
-    expires_on: Annotated[date | None, Form()] = None,
+    expires_on: Annotated[IsoDate | None, Form()] = None,
     note: Annotated[str, Form()] = "",
     evidence: Annotated[UploadFile | None, File()] = None,
 ) -> CertificationOut:
@@ -501,7 +502,7 @@ def raise_certification_notices(
     session: SessionDep,
     clock: ClockDep,
     calendar: CalendarDep,
-    today: date | None = None,
+    today: IsoDate | None = None,
 ) -> list[NoticeOut]:
     """Notify SCs of certifications expiring soon or expired (each notice once)."""
     notices = certifications.raise_certification_notices(
@@ -560,7 +561,7 @@ def list_loss_eligibility(
 
 @router.get("/loss-eligibility/eligible", response_model=EligibleOut)
 def eligible_on(
-    scid: str, trade_date: date, principal: LossViewer, session: SessionDep
+    scid: str, trade_date: IsoDate, principal: LossViewer, session: SessionDep
 ) -> EligibleOut:
     """The resources and contracts of a SCID eligible for the adjustment on a trade date."""
     authorize(principal, Action.VIEW_LOSS_ELIGIBILITY, scid=scid)

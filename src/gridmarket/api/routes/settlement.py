@@ -19,6 +19,7 @@ from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
+from gridmarket.dates import IsoDate
 from gridmarket.settlement import statements, views
 from gridmarket.settlement.models import SettlementRun, SettlementStatement
 from gridmarket.settlement.service import run_settlement
@@ -117,7 +118,7 @@ def _run(run: SettlementRun) -> RunOut:
 
 
 @router.post("/trade-dates/{trade_date}/run", response_model=RunOut, status_code=201)
-def run(trade_date: date, body: RunBody, session: SessionDep, principal: Analyst,
+def run(trade_date: IsoDate, body: RunBody, session: SessionDep, principal: Analyst,
         parameters: ParametersDep, clock: ClockDep) -> RunOut:
     """Settle a trade date and publish the next statement version (ISO settlement staff)."""
     stored = run_settlement(session, trade_date, parameters=parameters, clock=clock,
@@ -132,7 +133,7 @@ def run(trade_date: date, body: RunBody, session: SessionDep, principal: Analyst
 
 
 @router.get("/statements", response_model=list[StatementOut])
-def list_statements(session: SessionDep, principal: Viewer, trade_date: date | None = None,
+def list_statements(session: SessionDep, principal: Viewer, trade_date: IsoDate | None = None,
                     account: str | None = None) -> list[StatementOut]:
     """Statements the caller may see (an SC: its own SCIDs'), newest first."""
     return [_statement(s) for s in views.visible_statements(
