@@ -25,7 +25,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from tests.billing.conftest import CALENDAR, PARAMS, generator_and_load_day, pacific_noon
-from tests.conftest import AccessWorld, _fresh_postgres_database
+from tests.conftest import AccessWorld
+from tests.databases import fresh_postgres_database
 from tests.resource_helpers import TINY_PDF
 from tests.settlement.day import d
 from tests.web_helpers import PASSWORD, csrf, log_in, nav_labels, refusals, text_of
@@ -80,7 +81,7 @@ def own_database_url(database_url: str, tmp_path_factory: pytest.TempPathFactory
         url = f"sqlite:///{tmp_path_factory.mktemp('billing_pages') / 'gridmarket.sqlite'}"
     else:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = _fresh_postgres_database(f"gridmarket_billing_pages_{worker}")
+        url = fresh_postgres_database(f"gridmarket_billing_pages_{worker}")
     upgrade(url)
     return url
 

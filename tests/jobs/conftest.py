@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, _fresh_postgres_database, rolled_back_session
+from tests.conftest import rolled_back_session
+from tests.databases import BACKENDS, fresh_postgres_database
 
 from gridmarket.db.engine import make_engine
 from gridmarket.db.migrate import upgrade
@@ -24,7 +25,7 @@ def _fresh(backend: str, tmp_path: Path) -> str:
         url = f"sqlite:///{tmp_path / 'jobs.sqlite'}"
     else:
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-        url = _fresh_postgres_database(f"gridmarket_jobs_{worker}")
+        url = fresh_postgres_database(f"gridmarket_jobs_{worker}")
     upgrade(url)
     return url
 

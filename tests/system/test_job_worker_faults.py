@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select, text
-from tests.conftest import BACKENDS, _fresh_postgres_database
+from tests.databases import BACKENDS, fresh_postgres_database
 from tests.jobs.worker_faults import (
     load_market_days,
     market_day_jobs,
@@ -66,7 +66,7 @@ def database_url() -> str:
     if "postgresql" not in BACKENDS:
         pytest.skip("PostgreSQL left out by GRIDMARKET_TEST_BACKENDS")
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    url = _fresh_postgres_database(f"gridmarket_worker_faults_{worker}")
+    url = fresh_postgres_database(f"gridmarket_worker_faults_{worker}")
     upgrade(url)
     return url
 
