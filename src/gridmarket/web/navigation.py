@@ -46,6 +46,8 @@ def _links(viewer: Viewer | None) -> list[tuple[str, str]]:
         links.append(("Market runs", "/market-runs"))
     if viewer.may(Action.VIEW_STATEMENTS) and (viewer.is_iso or viewer.scids):
         links.append(("Statements", "/statements"))
+    if viewer.is_iso and viewer.may(Action.RUN_SETTLEMENT):
+        links.append(("Settlement runs", "/settlement-runs"))
     links.extend(_billing_links(viewer))
     links.append(("Prices", "/prices"))
     links.append(("Network map", "/network"))

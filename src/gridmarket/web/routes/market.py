@@ -1,9 +1,9 @@
-"""Market pages: an SC's bids and day-ahead awards, market runs (public prices: ``prices``)."""
+"""Market pages: an SC's bids and day-ahead awards (runs: ``market_runs``, prices: ``prices``)."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -13,7 +13,7 @@ from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep
 from gridmarket.bidding import views
 from gridmarket.calendar import MarketCalendar
-from gridmarket.markets import award_views, results
+from gridmarket.markets import award_views
 from gridmarket.web.charts import cost_curve_chart
 from gridmarket.web.rendering import render
 from gridmarket.web.viewer import ViewerDep
@@ -72,27 +72,3 @@ def awards_page(request: Request, viewer: ViewerDep, session: SessionDep, clock:
     return render(request, "awards.html", {"awards": awards, "shown": shown, "scid": chosen,
                                            "trade_date": day, "scids": viewer.scids},
                   viewer=viewer)
-
-
-@router.get("/market-runs")
-def runs_page(request: Request, viewer: ViewerDep, session: SessionDep) -> Response:
-    """The latest market runs and their status."""
-    runs = results.list_runs(session, viewer.principal)
-    return render(request, "market_runs.html", {"runs": runs}, viewer=viewer)
-
-
-@router.get("/market-runs/{run_id}")
-def run_page(request: Request, run_id: int, viewer: ViewerDep, session: SessionDep) -> Response:
-    """A run's timings, consistency report, failure reason and published row counts (ISO)."""
-    run = results.run_details(session, viewer.principal, run_id)
-    return render(request, "market_run.html", {
-        "run": run, "timings": json.loads(run.timings_json or "{}"),
-        "consistency": json.loads(run.consistency_json or "{}"),
-        "carried_forward": json.loads(run.carried_forward_json or "[]"),
-        "started": _as_text(run.started_at), "finished": _as_text(run.finished_at),
-    }, viewer=viewer)
-
-
-def _as_text(instant: datetime | None) -> str:
-    return instant.isoformat() if instant else ""
-

@@ -32,8 +32,10 @@ def statements_page(request: Request, viewer: ViewerDep, session: SessionDep,
                     trade_date: date | None = None) -> Response:
     """Every statement version the viewer may see, newest trade date first."""
     statements = visible_statements(session, viewer.principal, trade_date=trade_date)
-    return render(request, "statements.html", {"statements": statements,
-                                               "trade_date": trade_date}, viewer=viewer)
+    return render(request, "statements.html", {
+        "statements": statements, "trade_date": trade_date,
+        "may_see_runs": viewer.is_iso and viewer.may(Action.RUN_SETTLEMENT),
+    }, viewer=viewer)
 
 
 @router.get("/statements/{statement_id}")
