@@ -28,8 +28,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+## Both cores for the ordinary tests (a module stays on one worker); the system tests,
+## which measure the served application under load, run after them on their own.
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile -m "not system"
+	$(BIN)/pytest -m system
 
 ## Benchmarks (long; not part of `make test`).
 bench: $(STAMP)

@@ -38,7 +38,7 @@ from gridmarket.jobs.queue import PostgresQueue
 from gridmarket.jobs.work import JobEnvironment
 from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.system
 
 PARAMETERS = MarketParameters()
 CALENDAR = MarketCalendar(PARAMETERS)
