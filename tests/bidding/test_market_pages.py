@@ -185,6 +185,9 @@ def test_an_sc_sees_its_day_ahead_awards_at_their_price_and_not_another_scs(
     assert f"{world.unit} {world.node} 360.000 12 $9,180.00" in page
     assert "HE1 30.000 20.00 $600.00 5.000 0.000 0.000 0.000 yes" in page
     assert "HE13 0.000 32.00 $0.00 0.000 0.000 0.000 0.000 no" in page
+    charts = client.get("/awards", params={"scid": world.scid, **day}).text
+    assert f'id="award-chart-title">Energy award of {world.unit}<' in charts
+    assert 'id="price-chart-title">Day-ahead LMP at ' in charts
     assert world.other_unit not in page
 
     audited = refusals(engine)

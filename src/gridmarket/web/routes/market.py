@@ -14,7 +14,7 @@ from gridmarket.api.security import ClockDep
 from gridmarket.bidding import views
 from gridmarket.calendar import MarketCalendar
 from gridmarket.markets import award_views
-from gridmarket.web.charts import cost_curve_chart
+from gridmarket.web.charts import LineChart, cost_curve_chart, line_chart
 from gridmarket.web.rendering import render
 from gridmarket.web.viewer import ViewerDep
 
@@ -66,9 +66,24 @@ def awards_page(request: Request, viewer: ViewerDep, session: SessionDep, clock:
     awards = (award_views.day_ahead_awards(session, viewer.principal, chosen, day, calendar)
               if chosen else None)
     shown = None
+    charts = {}
     if awards and awards.resources:
         shown = next((r for r in awards.resources if r.resource_id == resource),
                      awards.resources[0])
+        charts = _hourly_charts(shown)
     return render(request, "awards.html", {"awards": awards, "shown": shown, "scid": chosen,
-                                           "trade_date": day, "scids": viewer.scids},
-                  viewer=viewer)
+                                           "trade_date": day, "scids": viewer.scids,
+                                           **charts}, viewer=viewer)
+
+
+def _hourly_charts(shown: award_views.ResourceAwards) -> dict[str, LineChart | None]:
+    """The resource's energy award by hour, and the day-ahead LMP it is paid at."""
+    labels = [f"HE{h.hour_ending}" for h in shown.hours]
+    energy = [float(h.energy_mw) for h in shown.hours]
+    prices = [float(h.lmp_usd_per_mwh) for h in shown.hours if h.lmp_usd_per_mwh is not None]
+    return {
+        "award_chart": line_chart([("Energy award (MW)", energy)], labels, every=2, height=240),
+        # An hour without a published price leaves the price chart out.
+        "price_chart": line_chart([("Day-ahead LMP ($/MWh)", prices)], labels, every=2,
+                                  height=240) if len(prices) == len(labels) else None,
+    }
