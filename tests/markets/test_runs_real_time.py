@@ -16,12 +16,14 @@ from tests.markets.market_helpers import TRADE_DATE, SmallMarket, small_market
 
 from gridmarket.access.errors import AccessDenied, NotVisible
 from gridmarket.access.models import Role
+from gridmarket.calendar import MarketCalendar
 from gridmarket.clearing import ClearingFailed
 from gridmarket.clock import FixedClock
 from gridmarket.config import MarketParameters
 from gridmarket.credit.reference_prices import reference_price, unregister_price_history_provider
 from gridmarket.errors import Conflict
 from gridmarket.markets import realtime_dispatch, results
+from gridmarket.markets.award_views import day_ahead_awards
 from gridmarket.markets.replay import replay_run
 from gridmarket.markets.run_models import (
     DispatchInstruction,
@@ -65,7 +67,7 @@ def test_real_time_needs_a_published_dam(db_session: Session, rts_loaded: Engine
 
 
 def test_a_whole_rtd_day_is_dispatched_and_replays_identically(
-    db_session: Session, market: SmallMarket, data_dir: Path
+    db_session: Session, market: SmallMarket, data_dir: Path, access_world: AccessWorld
 ) -> None:
     run = _rt(db_session, data_dir, "RTD")
     assert run.status is RunStatus.COMPLETED, run.failure_reason
@@ -83,6 +85,19 @@ def test_a_whole_rtd_day_is_dispatched_and_replays_identically(
     reference = reference_price(db_session, "DLAP_AREA1-APND", TRADE_DATE.replace(day=16),
                                 PARAMETERS.credit)
     assert reference.sample_size == 24
+    # The SC's awards page shows each hour's expected energy of this dispatch.
+    trader = access_world.principal(access_world.person(
+        market.a.organisation, Role.TRADER, scids=(market.a.scid,)))
+    unit = market.a_units[0]
+    awards = day_ahead_awards(db_session, trader, market.a.scid.code, TRADE_DATE,
+                              MarketCalendar(PARAMETERS))
+    hours = next(r for r in awards.resources if r.resource_id == unit).hours
+    dispatch = db_session.scalars(select(DispatchInstruction).where(
+        DispatchInstruction.run_id == run.id, DispatchInstruction.resource_id == unit)
+        .order_by(DispatchInstruction.interval_start_utc)).all()
+    assert hours[0].rt_expected_mwh == sum(d.expected_energy_mwh for d in dispatch[:12])
+    assert sum(h.rt_expected_mwh or 0 for h in hours) == sum(
+        d.expected_energy_mwh for d in dispatch)
 
 
 def test_a_failed_interval_carries_the_last_valid_result_forward(

@@ -19,7 +19,7 @@ Example::
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from gridmarket.access.policy import Action, authorize
 from gridmarket.access.principal import Principal
 from gridmarket.calendar import MarketCalendar
-from gridmarket.markets.results import visible_awards
+from gridmarket.markets.results import visible_awards, visible_dispatch
 from gridmarket.markets.run_models import MarketAward, MarketKind, MarketPrice, MarketRun
 from gridmarket.markets.runs import published_run
 from gridmarket.resources.models import AggregatedNode, PricingNode, Resource
@@ -49,6 +49,8 @@ class AwardHour:
     committed: bool
     lmp_usd_per_mwh: Decimal | None
     """None when the run published no price at the resource's node."""
+    rt_expected_mwh: Decimal | None = None
+    """The hour's expected energy of the published RTD dispatch; None before it publishes."""
 
     @property
     def exact_value_usd(self) -> Decimal | None:
@@ -102,11 +104,16 @@ def day_ahead_awards(session: Session, principal: Principal, scid: str, trade_da
     awards = visible_awards(session, principal, run.id, scid)
     nodes = _settlement_nodes(session, {a.resource_id for a in awards})
     prices = _prices(session, run.id, set(nodes.values()))
+    real_time = _real_time_expected(session, principal, scid, trade_date, calendar)
     by_resource: dict[str, list[AwardHour]] = defaultdict(list)
     for award in awards:
         node = nodes.get(award.resource_id)
-        by_resource[award.resource_id].append(_hour(award, calendar, prices.get(
-            (node, award.interval_start_utc)) if node else None))
+        hour = _hour(award, calendar, prices.get((node, award.interval_start_utc))
+                     if node else None)
+        if real_time is not None:
+            hour = replace(hour, rt_expected_mwh=real_time.get(
+                (award.resource_id, hour.hour_ending), Decimal(0)))
+        by_resource[award.resource_id].append(hour)
     return DayAheadAwards(scid, trade_date, run, [
         ResourceAwards(resource_id, nodes.get(resource_id), hours)
         for resource_id, hours in sorted(by_resource.items())])
@@ -117,6 +124,19 @@ def awards_day(session: Session, today: date) -> date:
     (awards come out the day before), else today."""
     tomorrow = today + timedelta(days=1)
     return tomorrow if published_run(session, tomorrow, MarketKind.DAM) else today
+
+
+def _real_time_expected(session: Session, principal: Principal, scid: str, trade_date: date,
+                        calendar: MarketCalendar) -> dict[tuple[str, int], Decimal] | None:
+    """Expected energy of the published RTD by (resource, hour ending); None if none yet."""
+    run = published_run(session, trade_date, MarketKind.RTD)
+    if run is None:
+        return None
+    hourly: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    for row in visible_dispatch(session, principal, run.id, scid):
+        hour_ending = calendar.hour_ending_of(row.interval_start_utc)[1]
+        hourly[(row.resource_id, hour_ending)] += row.expected_energy_mwh
+    return hourly
 
 
 def _hour(award: MarketAward, calendar: MarketCalendar, lmp: Decimal | None) -> AwardHour:

@@ -79,10 +79,13 @@ def awards_page(request: Request, viewer: ViewerDep, session: SessionDep, clock:
 def _hourly_charts(shown: award_views.ResourceAwards) -> dict[str, LineChart | None]:
     """The resource's energy award by hour, and the day-ahead LMP it is paid at."""
     labels = [f"HE{h.hour_ending}" for h in shown.hours]
-    energy = [float(h.energy_mw) for h in shown.hours]
+    energy = [("Day-ahead award (MW)", [float(h.energy_mw) for h in shown.hours])]
+    if all(h.rt_expected_mwh is not None for h in shown.hours):
+        energy.append(("Real-time expected energy (MWh)",
+                       [float(h.rt_expected_mwh or 0) for h in shown.hours]))
     prices = [float(h.lmp_usd_per_mwh) for h in shown.hours if h.lmp_usd_per_mwh is not None]
     return {
-        "award_chart": line_chart([("Energy award (MW)", energy)], labels, every=2, height=240),
+        "award_chart": line_chart(energy, labels, every=2, height=240),
         # An hour without a published price leaves the price chart out.
         "price_chart": line_chart([("Day-ahead LMP ($/MWh)", prices)], labels, every=2,
                                   height=240) if len(prices) == len(labels) else None,
