@@ -8,7 +8,9 @@ about 7 KB each) arrive open-loop at that rate, as SCs would send them
 whatever the server's speed, at ``gridmarket serve --workers 2`` on
 PostgreSQL with its clock 14 minutes before the close; each latency is
 counted from the moment the bid was due to be sent, so a slow server cannot
-hide its queue. Throughput, p50/p99 latency and the error rate are printed.
+hide its queue. Forty bids sent one by one first warm the server up, as it
+would be before a close. Throughput, p50/p99 latency and the error rate are
+printed.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ SECONDS = 30
 MAX_ERROR_SHARE = 0.001
 MAX_P99_SECONDS = 0.5
 CLOSE_AHEAD = timedelta(minutes=14)
+WARM_UP_BIDS = 40
+"""Sent one at a time before the measurement, as a server is warm before the close."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,8 @@ async def _open_loop(base_url: str, requests: list[BidRequest], rate: float,
     count = round(rate * seconds)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=30.0) as client:
+        for request in requests[:WARM_UP_BIDS]:
+            await _send(client, request, time.perf_counter())
         start = time.perf_counter()
         tasks = []
         for n in range(count):
@@ -108,6 +114,6 @@ def test_ten_times_the_normal_rate_before_the_close_is_answered_in_time(
             stored = session.scalar(select(func.count()).select_from(BidSubmission))
     finally:
         engine.dispose()
-    assert stored == len(created)
+    assert stored == len(created) + WARM_UP_BIDS
     assert errors / len(answers) < MAX_ERROR_SHARE
     assert p99 < MAX_P99_SECONDS
