@@ -10,37 +10,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
-from tests.bidding.bid_world import BEFORE_CLOSE, TRADE_DATE, BidWorld, build_world
+from tests.bidding.bid_world import TRADE_DATE, BidWorld
 from tests.bidding.test_market_pages import log_in
-from tests.conftest import AccessWorld
 
 from gridmarket.access.audit import AuditEntry
-from gridmarket.api.app import create_app
 from gridmarket.bidding.models import Bid, BidSubmission
-from gridmarket.clock import FixedClock
-from gridmarket.config import MarketParameters, Settings
-from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.participants.models import Scid
-
-
-@pytest.fixture
-def world(engine: Engine, access_world_factory: Callable[[Session], AccessWorld]) -> BidWorld:
-    with unit_of_work(make_session_factory(engine)) as session:
-        return build_world(session, access_world_factory)
-
-
-@pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
-    app.state.clock = FixedClock(BEFORE_CLOSE)
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _hidden(page: str, name: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,47 +11,22 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from tests.bidding.bid_world import (
-    BEFORE_CLOSE,
     DAM_CLOSE,
     TRADE_DATE,
     BidWorld,
     bid_set,
-    build_world,
     energy_bid,
 )
-from tests.conftest import AccessWorld
 
-from gridmarket.api.app import create_app
 from gridmarket.bidding.formats import render_csv, render_xml
 from gridmarket.bidding.models import Bid, BidSegmentFee
 from gridmarket.bidding.schema import BidSet
 from gridmarket.clock import FixedClock
-from gridmarket.config import MarketParameters, Settings
 from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.participants.models import SchedulingCoordinator, Scid, ScStatus
 from gridmarket.resources.models import Resource
 
 MS = timedelta(milliseconds=1)
-
-
-@pytest.fixture
-def world(engine: Engine, access_world_factory: Callable[[Session], AccessWorld]) -> BidWorld:
-    with unit_of_work(make_session_factory(engine)) as session:
-        return build_world(session, access_world_factory)
-
-
-@pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(BEFORE_CLOSE)
-
-
-@pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters, clock: FixedClock
-           ) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
-    app.state.clock = clock
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def submit(client: TestClient, headers: dict[str, str], body: dict[str, Any],

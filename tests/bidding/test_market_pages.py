@@ -4,29 +4,20 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
 from tests.bidding.bid_world import (
-    BEFORE_CLOSE,
     CALENDAR,
-    PASSWORD,
     BidWorld,
     bid_set,
-    build_world,
     energy_bid,
 )
-from tests.conftest import AccessWorld
-from tests.web_helpers import nav_labels, refusals, text_of
+from tests.web_helpers import log_in, nav_labels, refusals, text_of
 
-from gridmarket.api.app import create_app
-from gridmarket.clock import FixedClock
-from gridmarket.config import MarketParameters, Settings
+from gridmarket.config import MarketParameters
 from gridmarket.db.engine import make_session_factory, unit_of_work
 from gridmarket.markets.parameters import record_parameters
 from gridmarket.markets.run_models import (
@@ -41,29 +32,6 @@ from gridmarket.resources.models import AggregatedNode, Resource
 PRICE_DAY = date(2020, 9, 1)
 AWARD_DAY = date(2019, 9, 10)
 """A day no other test runs a DAM for: the test database is shared by the whole session."""
-
-
-@pytest.fixture
-def world(engine: Engine, access_world_factory: Callable[[Session], AccessWorld]) -> BidWorld:
-    with unit_of_work(make_session_factory(engine)) as session:
-        return build_world(session, access_world_factory)
-
-
-@pytest.fixture
-def client(database_url: str, access_parameters: MarketParameters) -> Iterator[TestClient]:
-    app = create_app(Settings(database_url=database_url, market=access_parameters))
-    app.state.clock = FixedClock(BEFORE_CLOSE)
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def log_in(client: TestClient, email: str) -> None:
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text)
-    assert token
-    response = client.post("/login", data={"csrf_token": token.group(1), "email": email,
-                                           "password": PASSWORD, "next": "/"},
-                           follow_redirects=False)
-    assert response.status_code == 303, response.text
 
 
 def test_an_sc_sees_its_bids_raw_and_clean_and_not_another_scs(
