@@ -30,12 +30,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep
 from gridmarket.api.security import ClockDep, require
-from gridmarket.bidding import close, views
+from gridmarket.bidding import views
 from gridmarket.bidding.cancellation import cancel_bid
 from gridmarket.bidding.intake import (
     SubmissionOutcome,
@@ -52,6 +51,7 @@ from gridmarket.config import MarketParameters
 from gridmarket.dates import IsoDate
 from gridmarket.db.retry import retry_conflicts
 from gridmarket.errors import InvalidInput
+from gridmarket.markets import operations
 
 router = APIRouter(prefix="/api/v1", tags=["bids"])
 
@@ -278,9 +278,8 @@ def cancel(bid_id: int, principal: Bidder, session: SessionDep, parameters: Para
 def close_day_ahead(trade_date: IsoDate, principal: Operator, session: SessionDep,
                     parameters: ParametersDep, clock: ClockDep) -> CloseOut:
     """Close the day-ahead market: final validation, generated bids, segment fees."""
-    report = close.close_day_ahead(session, trade_date, parameters=parameters, clock=clock)
-    record_audit(session, actor=principal, action="market.close", object_type="market",
-                 object_id=f"DAM/{trade_date}", clock=clock, details=report.statuses)
+    report = operations.close_market(session, principal, trade_date, parameters=parameters,
+                                     clock=clock)
     session.commit()
     return CloseOut(market=report.market.value, trade_date=report.trade_date,
                     statuses=report.statuses, generated_bids=report.generated_bids,

@@ -13,16 +13,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel
 
-from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action
 from gridmarket.access.principal import Principal
 from gridmarket.api.deps import ParametersDep, SessionDep, SettingsDep
 from gridmarket.api.security import ClockDep, require
-from gridmarket.bidding import close
 from gridmarket.dates import IsoDate
-from gridmarket.markets import results
+from gridmarket.markets import operations, results
 from gridmarket.markets.run_models import MarketKind, MarketRun
-from gridmarket.markets.runs import rerun_market_run, run_day_ahead, run_real_time
+from gridmarket.markets.runs import rerun_market_run
 
 router = APIRouter(prefix="/api/v1", tags=["market results"])
 
@@ -177,18 +175,8 @@ def start_run(body: RunRequest, session: SessionDep, principal: Operator,
 
     The answer is the run, COMPLETED or FAILED with its reason; a failed run publishes nothing.
     """
-    if body.market == "DAM":
-        run = run_day_ahead(session, body.trade_date, parameters=parameters,
-                            data_dir=settings.data_dir, clock=clock,
-                            requested_by_person_id=principal.person_id)
-    else:
-        run = run_real_time(session, body.trade_date, body.market, parameters=parameters,
-                            data_dir=settings.data_dir, clock=clock,
-                            requested_by_person_id=principal.person_id)
-    record_audit(session, actor=principal, action="market.run", object_type="market_run",
-                 object_id=str(run.id), clock=clock,
-                 details={"market": body.market, "trade_date": body.trade_date.isoformat(),
-                          "status": run.status.value})
+    run = operations.start_run(session, principal, body.trade_date, body.market,
+                               parameters=parameters, data_dir=settings.data_dir, clock=clock)
     session.commit()
     return _details(run)
 
@@ -206,10 +194,8 @@ def close_real_time_hour(trade_date: IsoDate, hour: Annotated[int, Path(ge=1, le
                          session: SessionDep, principal: Operator, parameters: ParametersDep,
                          clock: ClockDep) -> HourCloseOut:
     """Close real-time bidding for one hour: its pending RTM bids become clean or Invalid."""
-    report = close.close_real_time_hour(session, trade_date, hour, parameters=parameters,
-                                        clock=clock)
-    record_audit(session, actor=principal, action="market.close", object_type="market",
-                 object_id=f"RTM/{trade_date}/HE{hour}", clock=clock, details=report.statuses)
+    report = operations.close_market(session, principal, trade_date, hour,
+                                     parameters=parameters, clock=clock)
     session.commit()
     return HourCloseOut(trade_date=trade_date, hour=hour, statuses=report.statuses,
                         segments_by_scid=report.segments_by_scid,

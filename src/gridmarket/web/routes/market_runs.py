@@ -18,19 +18,16 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from gridmarket.access.audit import record_audit
 from gridmarket.access.policy import Action, authorize
 from gridmarket.api.deps import ParametersDep, SessionDep, SettingsDep
 from gridmarket.api.security import ClockDep
-from gridmarket.bidding import close
 from gridmarket.calendar import MarketCalendar
 from gridmarket.clock import Clock
 from gridmarket.config import MarketParameters
-from gridmarket.errors import InvalidInput
-from gridmarket.markets import results
+from gridmarket.markets import operations, results
 from gridmarket.markets.replay import ReplayReport, replay_run
 from gridmarket.markets.run_models import MarketKind, MarketRun, RunStatus
-from gridmarket.markets.runs import rerun_market_run, run_day_ahead, run_real_time
+from gridmarket.markets.runs import rerun_market_run
 from gridmarket.web.csrf import checked_form
 from gridmarket.web.forms import Problem, attempt, parse_date, parse_int, text
 from gridmarket.web.rendering import render, see_other
@@ -39,7 +36,6 @@ from gridmarket.web.viewer import Viewer, ViewerDep
 router = APIRouter(include_in_schema=False)
 CheckedForm = Annotated[FormData, Depends(checked_form)]
 
-RUN_MARKETS = ("DAM", "FMM", "RTD")
 
 
 def _runs_page(request: Request, session: Session, viewer: Viewer, parameters: MarketParameters,
@@ -53,7 +49,7 @@ def _runs_page(request: Request, session: Session, viewer: Viewer, parameters: M
     return render(request, "market_runs.html", {
         "runs": results.list_runs(session, viewer.principal),
         "may_run": viewer.may(Action.RUN_MARKET), "values": shown,
-        "problems": problems or {}, "markets": RUN_MARKETS,
+        "problems": problems or {}, "markets": operations.RUN_MARKETS,
     }, viewer=viewer, status_code=problem.status_code if problem else 200)
 
 
@@ -73,17 +69,11 @@ def close_market(request: Request, viewer: ViewerDep, session: SessionDep,
 
     def work() -> str:
         day = parse_date(values["close_date"], "close_date")
-        if values["close_hour"]:
-            hour = parse_int(values["close_hour"], "close_hour")
-            report = close.close_real_time_hour(session, day, hour, parameters=parameters,
-                                                clock=clock)
-            market, done = f"RTM/{day}/HE{hour}", f"Real-time hour HE{hour} of {day} closed"
-        else:
-            report = close.close_day_ahead(session, day, parameters=parameters, clock=clock)
-            market, done = f"DAM/{day}", f"The day-ahead market of {day} closed"
-        record_audit(session, actor=viewer.principal, action="market.close",
-                     object_type="market", object_id=market, clock=clock,
-                     details=report.statuses)
+        hour = parse_int(values["close_hour"], "close_hour") if values["close_hour"] else None
+        report = operations.close_market(session, viewer.principal, day, hour,
+                                         parameters=parameters, clock=clock)
+        done = (f"Real-time hour HE{hour} of {day} closed" if hour
+                else f"The day-ahead market of {day} closed")
         counted = ", ".join(f"{count} {status.lower()}"
                             for status, count in sorted(report.statuses.items()))
         return f"{done}: bids {counted or 'none pending'}."
@@ -103,21 +93,10 @@ def start_run(request: Request, viewer: ViewerDep, session: SessionDep, settings
     values = {"run_date": text(form, "run_date"), "market": text(form, "market")}
 
     def work() -> MarketRun:
-        day = parse_date(values["run_date"], "run_date")
-        if values["market"] not in RUN_MARKETS:
-            raise InvalidInput(f"choose a market: {', '.join(RUN_MARKETS)}", field="market")
-        if values["market"] == "DAM":
-            run = run_day_ahead(session, day, parameters=parameters, data_dir=settings.data_dir,
-                                clock=clock, requested_by_person_id=viewer.principal.person_id)
-        else:
-            run = run_real_time(session, day, values["market"], parameters=parameters,
-                                data_dir=settings.data_dir, clock=clock,
-                                requested_by_person_id=viewer.principal.person_id)
-        record_audit(session, actor=viewer.principal, action="market.run",
-                     object_type="market_run", object_id=str(run.id), clock=clock,
-                     details={"market": values["market"], "trade_date": day.isoformat(),
-                              "status": run.status.value})
-        return run
+        return operations.start_run(session, viewer.principal,
+                                    parse_date(values["run_date"], "run_date"), values["market"],
+                                    parameters=parameters, data_dir=settings.data_dir,
+                                    clock=clock)
 
     outcome = attempt(session, work)
     if isinstance(outcome, Problem):
